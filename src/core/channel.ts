@@ -1,0 +1,276 @@
+import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
+import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
+import { isEphemeralName } from "../protocol/names.ts";
+import { Delivery, type Consumer, type Message } from "./message.ts";
+import type { Topic } from "./topic.ts";
+
+/** Why a FIN, REQ or TOUCH could not be applied (nsqd's wording). */
+export const NOT_IN_FLIGHT = "ID not in flight";
+export const NOT_OWNER = "client does not own message";
+
+/**
+ * A channel reads its topic's shared memory queue by position (`cursor`) and keeps
+ * per-message state only for what it has taken out: in flight, deferred, or
+ * requeued for another try. Consumers share its messages by RDY credit.
+ */
+export class Channel {
+  readonly ephemeral: boolean;
+  paused = false;
+  deleted = false;
+
+  /** Absolute position in the topic's queue of the next message for this channel. */
+  cursor: number;
+  /** Where message_count is counted from. */
+  private readonly startPosition: number;
+
+  readonly consumers: Consumer[] = [];
+  private nextConsumer = 0;
+
+  /** Messages to deliver before new ones: timed out, requeued, or out of deferral. */
+  private readonly requeued = new RingBuffer<Delivery>();
+  private readonly inFlight = new Map<number, Delivery>();
+  private readonly inFlightByDeadline = new PriorityQueue<Delivery>();
+  private readonly deferred = new PriorityQueue<Delivery>();
+
+  requeueCount = 0;
+  timeoutCount = 0;
+  /** Messages this channel lost because it fell behind (ephemeral channels only). */
+  dropCount = 0;
+  /** DPUBs delivered straight into the deferred heap (not through the topic queue). */
+  private directCount = 0;
+  private pumping = false;
+
+  constructor(
+    readonly name: string,
+    readonly topic: Topic,
+    startPosition: number,
+  ) {
+    this.ephemeral = isEphemeralName(name);
+    this.cursor = startPosition;
+    this.startPosition = startPosition;
+  }
+
+  // ---- stats ----
+
+  get depth(): number {
+    return this.topic.visibleEnd - this.cursor + this.requeued.length;
+  }
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+  get messageCount(): number {
+    return this.topic.endPosition - this.startPosition + this.directCount;
+  }
+
+  // ---- consumers ----
+
+  addConsumer(consumer: Consumer): void {
+    this.consumers.push(consumer);
+  }
+
+  /** Removes a consumer and gives its in-flight messages to the others at once. */
+  removeConsumer(consumer: Consumer): void {
+    const i = this.consumers.indexOf(consumer);
+    if (i < 0) return;
+    this.consumers.splice(i, 1);
+    if (this.nextConsumer >= this.consumers.length) this.nextConsumer = 0;
+    if (this.inFlight.size > 0) {
+      for (const d of this.inFlight.values()) {
+        if (d.consumer !== consumer) continue;
+        this.takeOutOfFlight(d);
+        this.requeueCount++;
+        this.requeued.push(d);
+      }
+    }
+    if (this.consumers.length === 0 && this.ephemeral) {
+      this.topic.deleteChannel(this.name);
+      return;
+    }
+    this.pump();
+  }
+
+  // ---- delivery ----
+
+  /** Hands messages to ready consumers, round robin, until none is ready or none is left. */
+  pump(): void {
+    if (this.pumping || this.paused || this.deleted) return;
+    const consumers = this.consumers;
+    if (consumers.length === 0) return;
+    this.pumping = true;
+    const now = Date.now();
+    let idle = 0;
+    let i = this.nextConsumer;
+    // the length is re-read each turn: a consumer can disconnect while we write to it
+    while (idle < consumers.length) {
+      if (i >= consumers.length) i = 0;
+      const consumer = consumers[i];
+      if (!consumer.isReady()) {
+        idle++;
+        i++;
+        continue;
+      }
+      const d = this.next(now);
+      if (d === null) break; // this consumer stays first in line for the next message
+      i++;
+      idle = 0;
+      if (consumer.sampleRate > 0 && Math.random() * 100 >= consumer.sampleRate) continue;
+      this.startInFlight(d, consumer, now);
+      consumer.send(d);
+    }
+    this.nextConsumer = i;
+    this.pumping = false;
+    this.topic.release();
+  }
+
+  /** The next message to deliver, or null. Deferred topic messages are parked here. */
+  private next(now: number): Delivery | null {
+    if (this.requeued.length > 0) return this.requeued.shift()!;
+    const topic = this.topic;
+    while (this.cursor < topic.visibleEnd) {
+      const message = topic.messageAt(this.cursor++);
+      const d = new Delivery(message);
+      if (message.deferMs > 0) {
+        this.defer(d, now + message.deferMs);
+        continue;
+      }
+      return d;
+    }
+    return null;
+  }
+
+  private startInFlight(d: Delivery, consumer: Consumer, now: number): void {
+    d.attempts++;
+    d.consumer = consumer;
+    d.deliveredAt = now;
+    d.priority = now + consumer.msgTimeout;
+    this.inFlight.set(d.message.sequence, d);
+    this.inFlightByDeadline.push(d);
+    if (this.inFlightByDeadline.length === 1) this.topic.nsqd.watchTimeouts(this);
+  }
+
+  private takeOutOfFlight(d: Delivery): void {
+    this.inFlight.delete(d.message.sequence);
+    this.inFlightByDeadline.remove(d);
+    d.consumer = null;
+  }
+
+  private defer(d: Delivery, until: number): void {
+    d.priority = until;
+    this.deferred.push(d);
+    if (this.deferred.length === 1) this.topic.nsqd.watchTimeouts(this);
+  }
+
+  /** A DPUB while this channel exists: straight into the deferred heap. */
+  putDeferred(message: Message, until: number): void {
+    this.directCount++;
+    this.defer(new Delivery(message), until);
+  }
+
+  /** Finds a message this consumer holds, or returns why not. */
+  private owned(consumer: Consumer, sequence: number, node: number): Delivery | string {
+    const d = this.inFlight.get(sequence);
+    if (d === undefined || d.message.node !== node) return NOT_IN_FLIGHT;
+    if (d.consumer !== consumer) return NOT_OWNER;
+    return d;
+  }
+
+  /** FIN: returns null, or the reason it failed. */
+  finish(consumer: Consumer, sequence: number, node: number): string | null {
+    const d = this.owned(consumer, sequence, node);
+    if (typeof d === "string") return d;
+    this.takeOutOfFlight(d);
+    consumer.finished();
+    this.pump();
+    return null;
+  }
+
+  /** REQ: back to the front of the line now, or after delayMs. */
+  requeue(consumer: Consumer, sequence: number, node: number, delayMs: number): string | null {
+    const d = this.owned(consumer, sequence, node);
+    if (typeof d === "string") return d;
+    this.takeOutOfFlight(d);
+    this.requeueCount++;
+    consumer.requeued();
+    if (delayMs > 0) this.defer(d, Date.now() + delayMs);
+    else this.requeued.push(d);
+    this.pump();
+    return null;
+  }
+
+  /** TOUCH: restarts the message's timeout, never past max-msg-timeout after delivery. */
+  touch(consumer: Consumer, sequence: number, node: number, maxMsgTimeout: number): string | null {
+    const d = this.owned(consumer, sequence, node);
+    if (typeof d === "string") return d;
+    const deadline = Math.min(Date.now() + consumer.msgTimeout, d.deliveredAt + maxMsgTimeout);
+    this.inFlightByDeadline.update(d, deadline);
+    return null;
+  }
+
+  /**
+   * Called by the nsqd's scan timer: requeues timed-out messages and releases
+   * deferred ones whose time has come. Returns false when nothing is left to watch.
+   */
+  processTimeouts(now: number): boolean {
+    let moved = false;
+    let d: Delivery | undefined;
+    while ((d = this.inFlightByDeadline.popIfDue(now)) !== undefined) {
+      const consumer = d.consumer!;
+      this.inFlight.delete(d.message.sequence);
+      d.consumer = null;
+      this.timeoutCount++;
+      consumer.timedOut();
+      this.requeued.push(d);
+      moved = true;
+    }
+    while ((d = this.deferred.popIfDue(now)) !== undefined) {
+      this.requeued.push(d);
+      moved = true;
+    }
+    if (moved) this.pump();
+    return this.inFlightByDeadline.length > 0 || this.deferred.length > 0;
+  }
+
+  // ---- administration ----
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  unpause(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  /** Drops every message this channel holds or has yet to read (nsqd's channel empty). */
+  empty(): void {
+    for (const d of this.inFlight.values()) d.consumer?.emptied();
+    this.inFlight.clear();
+    this.inFlightByDeadline.clear();
+    this.deferred.clear();
+    this.requeued.clear();
+    this.cursor = this.topic.visibleEnd;
+    this.topic.release();
+  }
+
+  /** Falls behind the topic's memory limit: an ephemeral channel drops its oldest message. */
+  dropOldest(): void {
+    if (this.cursor < this.topic.endPosition) {
+      this.cursor++;
+      this.dropCount++;
+    }
+  }
+
+  /** Closes consumers and forgets everything; the topic has already let go of it. */
+  close(): void {
+    this.deleted = true;
+    for (const consumer of this.consumers.slice()) consumer.close();
+    this.consumers.length = 0;
+    this.inFlight.clear();
+    this.inFlightByDeadline.clear();
+    this.deferred.clear();
+    this.requeued.clear();
+  }
+}

@@ -1,0 +1,547 @@
+import type { Socket } from "bun";
+import type { Channel } from "../core/channel.ts";
+import type { Consumer, Delivery } from "../core/message.ts";
+import { VERSION, type NSQD } from "../core/nsqd.ts";
+import { PublishError, type Topic } from "../core/topic.ts";
+import { CommandParser, bytesToString, type CommandHandler, type CommandLine } from "../protocol/command-parser.ts";
+import { ClientError, fatal, nonFatal } from "../protocol/errors.ts";
+import { FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, HEARTBEAT, MAGIC_V2, MESSAGE_ID_LENGTH, encodeFrame } from "../protocol/frames.ts";
+import { goQuote } from "../protocol/go-quote.ts";
+import { parseMessageId, parsedNode } from "../protocol/message-id.ts";
+import { decodeMpub } from "../protocol/mpub.ts";
+import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
+import { parseBase10 } from "../protocol/numbers.ts";
+import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
+import { OutputBuffer } from "./output-buffer.ts";
+
+/** Client states, numbered as nsqd reports them in /stats. */
+export const enum ClientState {
+  Init = 0,
+  Disconnected = 1,
+  Connected = 2,
+  Subscribed = 3,
+  Closing = 4,
+}
+
+const ascii = (s: string) => new TextEncoder().encode(s);
+const CMD_FIN = ascii("FIN");
+const CMD_RDY = ascii("RDY");
+const CMD_REQ = ascii("REQ");
+const CMD_PUB = ascii("PUB");
+const CMD_MPUB = ascii("MPUB");
+const CMD_DPUB = ascii("DPUB");
+const CMD_NOP = ascii("NOP");
+const CMD_TOUCH = ascii("TOUCH");
+const CMD_SUB = ascii("SUB");
+const CMD_CLS = ascii("CLS");
+const CMD_AUTH = ascii("AUTH");
+const CMD_IDENTIFY = ascii("IDENTIFY");
+const MAGIC = ascii(MAGIC_V2);
+
+const FRAME_OK = encodeFrame(FRAME_TYPE_RESPONSE, "OK");
+const FRAME_HEARTBEAT = encodeFrame(FRAME_TYPE_RESPONSE, HEARTBEAT);
+const FRAME_CLOSE_WAIT = encodeFrame(FRAME_TYPE_RESPONSE, "CLOSE_WAIT");
+export const FRAME_BAD_PROTOCOL = encodeFrame(FRAME_TYPE_ERROR, "E_BAD_PROTOCOL");
+
+/** What the body that follows a command line is for. */
+const enum Pending {
+  None,
+  Identify,
+  Auth,
+  Pub,
+  Mpub,
+  Dpub,
+}
+
+/** The services a connection needs from the server that accepted it. */
+export interface ClientHost {
+  readonly nsqd: NSQD;
+  scheduleFlush(client: ClientV2): void;
+  closed(client: ClientV2): void;
+}
+
+/**
+ * One TCP connection speaking protocol V2: parses its commands, runs them against
+ * the nsqd, and buffers its output. As a subscriber it is the Consumer its channel
+ * hands messages to.
+ */
+export class ClientV2 implements CommandHandler, Consumer {
+  state = ClientState.Init;
+  readonly parser: CommandParser;
+  readonly out = new OutputBuffer();
+  readonly connectTime = Date.now();
+  readonly settings: ClientSettings;
+  /** In the flush list of the server for this event-loop turn. */
+  dirty = false;
+  /** The socket did not take everything: no new messages until it drains. */
+  blocked = false;
+  closed = false;
+
+  clientId: string;
+  hostname: string;
+  userAgent = "";
+  featureNegotiation = false;
+
+  channel: Channel | null = null;
+  readyCount = 0;
+  inFlightCount = 0;
+  messageCount = 0;
+  finishCount = 0;
+  requeueCount = 0;
+  timeoutCount = 0;
+  /** Messages published by this client, per topic name (nsqd's pub_counts). */
+  readonly pubCounts = new Map<string, number>();
+
+  lastReadAt = Date.now();
+  nextHeartbeatAt: number;
+
+  private pending = Pending.None;
+  private pendingTopic = "";
+  private pendingDefer = 0;
+  private lastTopic: Topic | null = null;
+  private readonly mpubBodies: Uint8Array[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket<ClientV2>,
+    private readonly host: ClientHost,
+    readonly remoteAddress: string,
+  ) {
+    const opts = host.nsqd.options;
+    this.parser = new CommandParser(this);
+    this.settings = defaultClientSettings(opts);
+    const remoteHost = remoteAddress.slice(0, remoteAddress.lastIndexOf(":"));
+    this.clientId = remoteHost;
+    this.hostname = remoteHost;
+    this.nextHeartbeatAt = this.lastReadAt + this.settings.heartbeatInterval;
+  }
+
+  private get nsqd(): NSQD {
+    return this.host.nsqd;
+  }
+
+  toString(): string {
+    return this.remoteAddress;
+  }
+
+  // ---- socket events ----
+
+  onData(chunk: Uint8Array): void {
+    this.lastReadAt = Date.now();
+    try {
+      this.parser.feed(chunk);
+    } catch (err) {
+      // a bug must cost this connection, never the process
+      this.nsqd.logger.error(`[${this}] internal error - ${(err as Error).stack ?? err}`);
+      this.close();
+    }
+  }
+
+  onDrain(): void {
+    this.flush();
+    if (!this.blocked && this.channel !== null) this.channel.pump();
+  }
+
+  onClose(): void {
+    if (this.closed && this.state === ClientState.Disconnected) return;
+    this.closed = true;
+    this.state = ClientState.Disconnected;
+    this.parser.stop();
+    const channel = this.channel;
+    if (channel !== null) {
+      this.channel = null;
+      channel.removeConsumer(this);
+    }
+    this.host.closed(this);
+    this.nsqd.logger.info(`PROTOCOL(V2): [${this}] exiting ioloop`);
+  }
+
+  // ---- output ----
+
+  private respond(frame: Uint8Array): void {
+    this.out.writeBytes(frame);
+    this.afterWrite();
+  }
+
+  private afterWrite(): void {
+    if (this.out.length >= this.settings.outputBufferSize) this.flush();
+    else if (!this.dirty) this.host.scheduleFlush(this);
+  }
+
+  /** Writes what is buffered; whatever the socket does not take waits for drain. */
+  flush(): void {
+    if (this.out.length === 0 || this.closed) return;
+    const written = this.socket.write(this.out.pending());
+    if (written < 0) return;
+    this.out.consume(written);
+    this.blocked = this.out.length > 0;
+  }
+
+  sendHeartbeat(): void {
+    this.respond(FRAME_HEARTBEAT);
+  }
+
+  /** Sends an error; a fatal one closes the connection after it is written. */
+  private sendError(err: ClientError): void {
+    const level = err.fatal ? "error" : "warn";
+    this.nsqd.logger[level](`[${this}] - ${err.message}`);
+    this.out.writeBytes(encodeFrame(FRAME_TYPE_ERROR, err.frameText));
+    if (err.fatal) {
+      this.parser.stop();
+      this.flush();
+      this.close();
+    } else {
+      this.afterWrite();
+    }
+  }
+
+  /** Ends the connection; onClose does the bookkeeping when the socket reports it. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.parser.stop();
+    this.socket.end();
+  }
+
+  // ---- Consumer ----
+
+  get msgTimeout(): number {
+    return this.settings.msgTimeout;
+  }
+
+  get sampleRate(): number {
+    return this.settings.sampleRate;
+  }
+
+  isReady(): boolean {
+    return this.state === ClientState.Subscribed && !this.blocked && !this.closed && this.inFlightCount < this.readyCount;
+  }
+
+  send(d: Delivery): void {
+    this.messageCount++;
+    this.inFlightCount++;
+    this.out.writeMessage(d);
+    this.afterWrite();
+  }
+
+  finished(): void {
+    this.finishCount++;
+    this.inFlightCount--;
+  }
+
+  requeued(): void {
+    this.requeueCount++;
+    this.inFlightCount--;
+  }
+
+  timedOut(): void {
+    this.timeoutCount++;
+    this.inFlightCount--;
+  }
+
+  emptied(): void {
+    this.inFlightCount--;
+  }
+
+  // ---- CommandHandler ----
+
+  magic(bytes: Uint8Array): boolean {
+    for (let i = 0; i < 4; i++) {
+      if (bytes[i] !== MAGIC[i]) {
+        this.nsqd.logger.error(`client(${this}) bad protocol magic '${bytesToString(bytes, 0, 4)}'`);
+        this.out.writeBytes(FRAME_BAD_PROTOCOL);
+        this.flush();
+        this.close();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  lineTooLong(limit: number): void {
+    this.sendError(fatal("E_INVALID", `command line longer than ${limit} bytes`));
+  }
+
+  line(line: CommandLine): boolean {
+    if (this.nsqd.logger.enabled("debug")) this.nsqd.logger.debug(`PROTOCOL(V2): [${this}] ${line.text()}`);
+    try {
+      return this.exec(line);
+    } catch (err) {
+      if (err instanceof ClientError) {
+        this.sendError(err);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** Runs a command; returns true when a body follows. Throws ClientError. */
+  private exec(line: CommandLine): boolean {
+    if (line.argIs(0, CMD_FIN)) this.fin(line);
+    else if (line.argIs(0, CMD_RDY)) this.rdy(line);
+    else if (line.argIs(0, CMD_REQ)) this.req(line);
+    else if (line.argIs(0, CMD_PUB)) return this.beginPublish(line, Pending.Pub, "PUB");
+    else if (line.argIs(0, CMD_MPUB)) return this.beginPublish(line, Pending.Mpub, "MPUB");
+    else if (line.argIs(0, CMD_DPUB)) return this.beginPublish(line, Pending.Dpub, "DPUB");
+    else if (line.argIs(0, CMD_NOP)) return false;
+    else if (line.argIs(0, CMD_TOUCH)) this.touch(line);
+    else if (line.argIs(0, CMD_SUB)) this.sub(line);
+    else if (line.argIs(0, CMD_CLS)) this.cls();
+    else if (line.argIs(0, CMD_IDENTIFY)) return this.beginIdentify();
+    else if (line.argIs(0, CMD_AUTH)) return this.beginAuth(line);
+    else throw fatal("E_INVALID", `invalid command ${line.arg(0)}`);
+    return false;
+  }
+
+  bodySize(size: number): void {
+    try {
+      this.checkBodySize(size);
+    } catch (err) {
+      if (err instanceof ClientError) return this.sendError(err);
+      throw err;
+    }
+  }
+
+  body(bytes: Uint8Array): void {
+    try {
+      this.execBody(bytes);
+    } catch (err) {
+      if (err instanceof ClientError) return this.sendError(err);
+      throw err;
+    }
+  }
+
+  // ---- commands ----
+
+  private beginIdentify(): boolean {
+    if (this.state !== ClientState.Init) throw fatal("E_INVALID", "cannot IDENTIFY in current state");
+    this.pending = Pending.Identify;
+    return true;
+  }
+
+  private beginAuth(line: CommandLine): boolean {
+    if (this.state !== ClientState.Init) throw fatal("E_INVALID", "cannot AUTH in current state");
+    if (line.argc !== 1) throw fatal("E_INVALID", "AUTH invalid number of parameters");
+    this.pending = Pending.Auth;
+    return true;
+  }
+
+  private beginPublish(line: CommandLine, kind: Pending, cmd: string): boolean {
+    const minArgs = kind === Pending.Dpub ? 3 : 2;
+    if (line.argc < minArgs) throw fatal("E_INVALID", `${cmd} insufficient number of parameters`);
+    const topic = line.arg(1);
+    if (!isValidTopicName(topic)) {
+      const quoted = goQuote(line.buf.subarray(line.argStart[1], line.argEnd[1]));
+      throw fatal("E_BAD_TOPIC", `${cmd} topic name ${quoted} is not valid`);
+    }
+    if (kind === Pending.Dpub) {
+      const ms = parseBase10(line.buf, line.argStart[2], line.argEnd[2]);
+      if (ms < 0) throw fatal("E_INVALID", `DPUB could not parse timeout ${line.arg(2)}`);
+      const max = this.nsqd.options.maxReqTimeout;
+      if (ms > max) throw fatal("E_INVALID", `DPUB timeout ${ms} out of range 0-${max}`);
+      this.pendingDefer = ms;
+    }
+    this.pendingTopic = topic;
+    this.pending = kind;
+    return true;
+  }
+
+  private checkBodySize(size: number): void {
+    const opts = this.nsqd.options;
+    switch (this.pending) {
+      case Pending.Identify:
+      case Pending.Auth: {
+        const cmd = this.pending === Pending.Identify ? "IDENTIFY" : "AUTH";
+        if (size > opts.maxBodySize) throw fatal("E_BAD_BODY", `${cmd} body too big ${size} > ${opts.maxBodySize}`);
+        if (size <= 0) throw fatal("E_BAD_BODY", `${cmd} invalid body size ${size}`);
+        return;
+      }
+      case Pending.Pub:
+      case Pending.Dpub: {
+        const cmd = this.pending === Pending.Pub ? "PUB" : "DPUB";
+        if (size <= 0) throw fatal("E_BAD_MESSAGE", `${cmd} invalid message body size ${size}`);
+        if (size > opts.maxMsgSize) throw fatal("E_BAD_MESSAGE", `${cmd} message too big ${size} > ${opts.maxMsgSize}`);
+        return;
+      }
+      case Pending.Mpub:
+        if (size <= 0) throw fatal("E_BAD_BODY", `MPUB invalid body size ${size}`);
+        if (size > opts.maxBodySize) throw fatal("E_BAD_BODY", `MPUB body too big ${size} > ${opts.maxBodySize}`);
+        return;
+      case Pending.None:
+        throw new Error("body size without a pending command");
+    }
+  }
+
+  private execBody(body: Uint8Array): void {
+    const kind = this.pending;
+    this.pending = Pending.None;
+    switch (kind) {
+      case Pending.Identify:
+        return this.identify(body);
+      case Pending.Auth:
+        // no auth server support yet (the nsqd program refuses --auth-http-address)
+        throw fatal("E_AUTH_DISABLED", "AUTH Disabled");
+      case Pending.Pub:
+        return this.publish(body, "PUB", "E_PUB_FAILED", 0);
+      case Pending.Dpub:
+        return this.publish(body, "DPUB", "E_DPUB_FAILED", this.pendingDefer);
+      case Pending.Mpub: {
+        const opts = this.nsqd.options;
+        const bodies = this.mpubBodies;
+        const count = decodeMpub(body, opts.maxMsgSize, opts.maxBodySize, bodies);
+        if (count instanceof ClientError) throw count;
+        try {
+          this.putMessages(bodies, count, 0, "MPUB", "E_MPUB_FAILED");
+        } finally {
+          bodies.length = 0;
+        }
+        return;
+      }
+      case Pending.None:
+        throw new Error("body without a pending command");
+    }
+  }
+
+  private readonly single: Uint8Array[] = [];
+
+  private publish(body: Uint8Array, cmd: string, code: string, deferMs: number): void {
+    this.single[0] = body;
+    this.putMessages(this.single, 1, deferMs, cmd, code);
+    this.single[0] = EMPTY;
+  }
+
+  private putMessages(bodies: Uint8Array[], count: number, deferMs: number, cmd: string, code: string): void {
+    const name = this.pendingTopic;
+    let topic = this.lastTopic;
+    if (topic === null || topic.name !== name || topic.deleted) {
+      topic = this.nsqd.getTopic(name);
+      this.lastTopic = topic;
+    }
+    try {
+      topic.publish(bodies, count, deferMs);
+    } catch (err) {
+      if (err instanceof PublishError) throw fatal(code, `${cmd} failed ${err.message}`);
+      throw err;
+    }
+    this.pubCounts.set(name, (this.pubCounts.get(name) ?? 0) + count);
+    this.respond(FRAME_OK);
+  }
+
+  private identify(body: Uint8Array): void {
+    const opts = this.nsqd.options;
+    const data = decodeIdentify(body);
+    if (data === null) throw fatal("E_BAD_BODY", "IDENTIFY failed to decode JSON body");
+    this.clientId = data.client_id || data.short_id || this.clientId;
+    this.hostname = data.hostname || data.long_id || this.hostname;
+    this.userAgent = data.user_agent;
+    const problem = applyIdentify(this.settings, data, opts);
+    if (problem !== null) throw fatal("E_BAD_BODY", `IDENTIFY ${problem}`);
+    this.nextHeartbeatAt = Date.now() + this.settings.heartbeatInterval;
+    if (!data.feature_negotiation) return this.respond(FRAME_OK);
+    this.featureNegotiation = true;
+    if (data.deflate && data.snappy && opts.deflate && opts.snappy) {
+      throw fatal("E_IDENTIFY_FAILED", "cannot enable both deflate and snappy compression");
+    }
+    const deflateLevel = Math.min(data.deflate_level > 0 ? data.deflate_level : 6, opts.maxDeflateLevel);
+    const response = JSON.stringify({
+      max_rdy_count: opts.maxRdyCount,
+      version: VERSION,
+      max_msg_timeout: opts.maxMsgTimeout,
+      msg_timeout: this.settings.msgTimeout,
+      // TLS, snappy and deflate are not offered yet: reported as not negotiated
+      tls_v1: false,
+      deflate: false,
+      deflate_level: deflateLevel,
+      max_deflate_level: opts.maxDeflateLevel,
+      snappy: false,
+      sample_rate: this.settings.sampleRate,
+      auth_required: false,
+      output_buffer_size: this.settings.outputBufferSize,
+      output_buffer_timeout: this.settings.outputBufferTimeout,
+    });
+    this.respond(encodeFrame(FRAME_TYPE_RESPONSE, response));
+  }
+
+  private sub(line: CommandLine): void {
+    if (this.state !== ClientState.Init) throw fatal("E_INVALID", "cannot SUB in current state");
+    if (this.settings.heartbeatInterval <= 0) throw fatal("E_INVALID", "cannot SUB with heartbeats disabled");
+    if (line.argc < 3) throw fatal("E_INVALID", "SUB insufficient number of parameters");
+    const topicName = line.arg(1);
+    if (!isValidTopicName(topicName)) {
+      throw fatal("E_BAD_TOPIC", `SUB topic name ${goQuote(line.buf.subarray(line.argStart[1], line.argEnd[1]))} is not valid`);
+    }
+    const channelName = line.arg(2);
+    if (!isValidChannelName(channelName)) {
+      throw fatal("E_BAD_CHANNEL", `SUB channel name ${goQuote(line.buf.subarray(line.argStart[2], line.argEnd[2]))} is not valid`);
+    }
+    const channel = this.nsqd.getChannel(topicName, channelName);
+    const max = this.nsqd.options.maxChannelConsumers;
+    if (max !== 0 && channel.consumers.length >= max) {
+      throw fatal("E_TOO_MANY_CHANNEL_CONSUMERS", `channel consumers for ${topicName}:${channelName} exceeds limit of ${max}`);
+    }
+    channel.addConsumer(this);
+    this.channel = channel;
+    this.state = ClientState.Subscribed;
+    this.respond(FRAME_OK);
+  }
+
+  private rdy(line: CommandLine): void {
+    if (this.state === ClientState.Closing) return; // RDY after CLS is ignored
+    if (this.state !== ClientState.Subscribed) throw fatal("E_INVALID", "cannot RDY in current state");
+    let count = 1;
+    if (line.argc > 1) {
+      count = parseBase10(line.buf, line.argStart[1], line.argEnd[1]);
+      if (count < 0) throw fatal("E_INVALID", `RDY could not parse count ${line.arg(1)}`);
+    }
+    const max = this.nsqd.options.maxRdyCount;
+    if (count > max) throw fatal("E_INVALID", `RDY count ${count} out of range 0-${max}`);
+    this.readyCount = count;
+    this.channel!.pump();
+  }
+
+  /** Checks state and id of FIN / REQ / TOUCH; returns the message sequence or -1. */
+  private messageCommand(line: CommandLine, cmd: string, minArgs: number): number {
+    if (this.state !== ClientState.Subscribed && this.state !== ClientState.Closing) {
+      throw fatal("E_INVALID", `cannot ${cmd} in current state`);
+    }
+    if (line.argc < minArgs) throw fatal("E_INVALID", `${cmd} insufficient number of params`);
+    if (line.argLength(1) !== MESSAGE_ID_LENGTH) throw fatal("E_INVALID", "Invalid Message ID");
+    return parseMessageId(line.buf, line.argStart[1]);
+  }
+
+  private fin(line: CommandLine): void {
+    const seq = this.messageCommand(line, "FIN", 2);
+    const problem = seq < 0 ? "ID not in flight" : this.channel!.finish(this, seq, parsedNode);
+    if (problem !== null) throw nonFatal("E_FIN_FAILED", `FIN ${line.arg(1)} failed ${problem}`);
+  }
+
+  private req(line: CommandLine): void {
+    const seq = this.messageCommand(line, "REQ", 3);
+    const node = parsedNode;
+    let ms = parseBase10(line.buf, line.argStart[2], line.argEnd[2]);
+    if (ms < 0) throw fatal("E_INVALID", `REQ could not parse timeout ${line.arg(2)}`);
+    const max = this.nsqd.options.maxReqTimeout;
+    if (ms > max) {
+      this.nsqd.logger.info(`PROTOCOL(V2): [${this}] REQ timeout ${ms} out of range 0-${max}. Setting to ${max}`);
+      ms = max;
+    }
+    const problem = seq < 0 ? "ID not in flight" : this.channel!.requeue(this, seq, node, ms);
+    if (problem !== null) throw nonFatal("E_REQ_FAILED", `REQ ${line.arg(1)} failed ${problem}`);
+  }
+
+  private touch(line: CommandLine): void {
+    const seq = this.messageCommand(line, "TOUCH", 2);
+    const problem =
+      seq < 0 ? "ID not in flight" : this.channel!.touch(this, seq, parsedNode, this.nsqd.options.maxMsgTimeout);
+    if (problem !== null) throw nonFatal("E_TOUCH_FAILED", `TOUCH ${line.arg(1)} failed ${problem}`);
+  }
+
+  private cls(): void {
+    if (this.state !== ClientState.Subscribed) throw fatal("E_INVALID", "cannot CLS in current state");
+    this.readyCount = 0;
+    this.state = ClientState.Closing;
+    this.respond(FRAME_CLOSE_WAIT);
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,107 @@
+import type { Socket, TCPSocketListener } from "bun";
+import type { NSQD } from "../core/nsqd.ts";
+import { ClientV2, type ClientHost } from "./client-v2.ts";
+
+/** How often heartbeats are sent and read deadlines checked. */
+const TICK_MS = 100;
+
+/**
+ * nsqd's TCP door: accepts connections with Bun.listen, gives each a ClientV2,
+ * writes buffered output once per event-loop turn, and sends heartbeats and
+ * enforces read deadlines from one timer for all connections.
+ */
+export class TcpServer implements ClientHost {
+  private listener: TCPSocketListener<ClientV2> | null = null;
+  readonly clients = new Set<ClientV2>();
+  private nextClientId = 0;
+  private readonly dirty: ClientV2[] = [];
+  private flushScheduled = false;
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private readonly flushAll = () => this.flushDirty();
+
+  constructor(readonly nsqd: NSQD) {}
+
+  get port(): number {
+    return this.listener?.port ?? 0;
+  }
+
+  get hostname(): string {
+    return this.listener?.hostname ?? "";
+  }
+
+  listen(hostname: string, port: number): void {
+    this.listener = Bun.listen<ClientV2>({
+      hostname,
+      port,
+      socket: {
+        open: (socket) => this.accept(socket),
+        data: (socket, chunk) => socket.data.onData(chunk),
+        drain: (socket) => socket.data.onDrain(),
+        close: (socket) => socket.data?.onClose(),
+        error: (socket, err) => {
+          this.nsqd.logger.error(`[${socket.data}] socket error - ${err.message}`);
+        },
+      },
+    });
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.nsqd.logger.info(`TCP: listening on ${this.listener.hostname}:${this.listener.port}`);
+  }
+
+  private accept(socket: Socket<ClientV2>): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const client = new ClientV2(++this.nextClientId, socket, this, remote);
+    socket.data = client;
+    this.clients.add(client);
+    this.nsqd.logger.info(`TCP: new client(${remote})`);
+  }
+
+  scheduleFlush(client: ClientV2): void {
+    client.dirty = true;
+    this.dirty.push(client);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
+  private flushDirty(): void {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const client = dirty[i];
+      client.dirty = false;
+      client.flush();
+    }
+    dirty.length = 0;
+  }
+
+  closed(client: ClientV2): void {
+    this.clients.delete(client);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const client of this.clients) {
+      const interval = client.settings.heartbeatInterval;
+      if (interval <= 0) continue;
+      if (now - client.lastReadAt > interval * 2) {
+        this.nsqd.logger.error(`PROTOCOL(V2): [${client}] failed to read command - no data within ${interval * 2}ms`);
+        client.close();
+        continue;
+      }
+      if (now >= client.nextHeartbeatAt) {
+        client.nextHeartbeatAt = now + interval;
+        client.sendHeartbeat();
+      }
+    }
+  }
+
+  /** Stops accepting and closes every connection. */
+  close(): void {
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.ticker = null;
+    this.listener?.stop(true);
+    this.listener = null;
+    for (const client of this.clients) client.close();
+  }
+}
