@@ -3,6 +3,7 @@
  * The nsqd program: flags and config file to options, then the broker model and
  * its TCP door, and process concerns (signals, exit codes).
  */
+import { mkdirSync } from "node:fs";
 import { FlagError, OptionsError, formatHelp } from "./flags.ts";
 import { NSQD, VERSION } from "../core/nsqd.ts";
 import { Logger } from "../core/logger.ts";
@@ -31,11 +32,12 @@ function unsupported(options: NsqdOptions): string[] {
 export function startNsqd(options: NsqdOptions, logger?: Logger): RunningNsqd {
   const problems = unsupported(options);
   if (problems.length > 0) throw new Error(`not supported yet by bunsq: ${problems.join(", ")}`);
+  if (options.dataPath !== "") mkdirSync(options.dataPath, { recursive: true });
   const nsqd = new NSQD(options, logger);
   const tcp = new TcpServer(nsqd);
   const { hostname, port } = splitHostPort(options.tcpAddress);
-  nsqd.start();
   tcp.listen(hostname, port);
+  nsqd.start();
   return {
     nsqd,
     tcp,

@@ -105,6 +105,7 @@ export class CommandParser {
   private state = State.Magic;
   /** Bytes of an incomplete magic, line or size kept from the previous chunk. */
   private partial: Uint8Array | null = null;
+  private partialLength = 0;
   /** A body larger than what arrived so far, filled across chunks. */
   private bodyBuf: Uint8Array | null = null;
   private bodyFilled = 0;
@@ -123,6 +124,7 @@ export class CommandParser {
   stop(): void {
     this.state = State.Stopped;
     this.partial = null;
+    this.partialLength = 0;
     this.bodyBuf = null;
   }
 
@@ -132,7 +134,7 @@ export class CommandParser {
 
   /** Bytes held for an incomplete frame (for memory accounting). */
   get bufferedBytes(): number {
-    return (this.partial?.length ?? 0) + (this.bodyBuf ? this.bodyFilled : 0);
+    return this.partialLength + (this.bodyBuf ? this.bodyFilled : 0);
   }
 
   feed(chunk: Uint8Array): void {
@@ -212,34 +214,6 @@ export class CommandParser {
     }
   }
 
-  /**
-   * Completes the magic, line or size begun in the previous chunk by copying just
-   * the missing bytes, parses that piece, and returns where the rest of the chunk
-   * starts (-1 when the chunk did not complete it).
-   */
-  private completePartial(chunk: Uint8Array): number {
-    const partial = this.partial!;
-    let take: number;
-    if (this.state === State.Line) {
-      const nl = chunk.indexOf(NEWLINE);
-      if (nl < 0) {
-        if (partial.length + chunk.length > this.maxLineLength) this.tooLong();
-        else this.partial = concat(partial, chunk, chunk.length);
-        return -1;
-      }
-      take = nl + 1;
-    } else {
-      take = 4 - partial.length;
-      if (chunk.length < take) {
-        this.partial = concat(partial, chunk, chunk.length);
-        return -1;
-      }
-    }
-    this.partial = null;
-    this.run(concat(partial, chunk, take), 0);
-    return take;
-  }
-
   private fillBody(chunk: Uint8Array): number {
     const bodyBuf = this.bodyBuf!;
     const n = Math.min(this.bodyLength - this.bodyFilled, chunk.length);
@@ -253,8 +227,52 @@ export class CommandParser {
     return n;
   }
 
+  /**
+   * Completes the magic, line or size begun in the previous chunk by copying just
+   * the missing bytes, parses that piece, and returns where the rest of the chunk
+   * starts (-1 when the chunk did not complete it).
+   */
+  private completePartial(chunk: Uint8Array): number {
+    let take: number;
+    if (this.state === State.Line) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl < 0) {
+        if (this.partialLength + chunk.length > this.maxLineLength) this.tooLong();
+        else this.appendPartial(chunk, chunk.length);
+        return -1;
+      }
+      take = nl + 1;
+    } else {
+      take = 4 - this.partialLength;
+      if (chunk.length < take) {
+        this.appendPartial(chunk, chunk.length);
+        return -1;
+      }
+    }
+    this.appendPartial(chunk, take);
+    const piece = this.partial!.subarray(0, this.partialLength);
+    this.partial = null;
+    this.partialLength = 0;
+    this.run(piece, 0);
+    return take;
+  }
+
+  /** Adds bytes to the kept partial frame, growing it by doubling (a slow sender must not cost O(n²)). */
+  private appendPartial(chunk: Uint8Array, take: number): void {
+    let partial = this.partial!;
+    const need = this.partialLength + take;
+    if (partial.length < need) {
+      const grown = new Uint8Array(Math.max(need, partial.length * 2));
+      grown.set(partial.subarray(0, this.partialLength));
+      this.partial = partial = grown;
+    }
+    partial.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.partialLength);
+    this.partialLength = need;
+  }
+
   private keep(buf: Uint8Array, pos: number): void {
     this.partial = buf.slice(pos);
+    this.partialLength = this.partial.length;
   }
 
   private tooLong(): void {
@@ -263,9 +281,3 @@ export class CommandParser {
   }
 }
 
-function concat(head: Uint8Array, chunk: Uint8Array, take: number): Uint8Array {
-  const out = new Uint8Array(head.length + take);
-  out.set(head);
-  out.set(take === chunk.length ? chunk : chunk.subarray(0, take), head.length);
-  return out;
-}

@@ -332,7 +332,9 @@ export class ClientV2 implements CommandHandler, Consumer {
     const topic = line.arg(1);
     if (!isValidTopicName(topic)) {
       const quoted = goQuote(line.buf.subarray(line.argStart[1], line.argEnd[1]));
-      throw fatal("E_BAD_TOPIC", `${cmd} topic name ${quoted} is not valid`);
+      // nsqd 1.3 repeats the code inside MPUB's description; kept byte for byte
+      const prefix = kind === Pending.Mpub ? "E_BAD_TOPIC " : "";
+      throw fatal("E_BAD_TOPIC", `${prefix}${cmd} topic name ${quoted} is not valid`);
     }
     if (kind === Pending.Dpub) {
       const ms = parseBase10(line.buf, line.argStart[2], line.argEnd[2]);

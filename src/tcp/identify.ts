@@ -33,11 +33,32 @@ const BOOL_FIELDS = ["feature_negotiation", "tls_v1", "deflate", "snappy"] as co
 
 const utf8 = new TextDecoder();
 
+/** Go's encoding/json refuses documents nested deeper than this. */
+const MAX_JSON_DEPTH = 10000;
+
+/** True when arrays/objects nest deeper than Go's decoder allows (strings are skipped). */
+function nestedTooDeep(body: Uint8Array): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 /**
  * Decodes the JSON body like Go's json.Unmarshal into nsqd's struct: unknown keys
  * are ignored, a value of the wrong type is an error. Returns null when it fails.
  */
 export function decodeIdentify(body: Uint8Array): IdentifyData | null {
+  if (nestedTooDeep(body)) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(utf8.decode(body));

@@ -30,7 +30,18 @@ export class TcpServer implements ClientHost {
   }
 
   listen(hostname: string, port: number): void {
-    this.listener = Bun.listen<ClientV2>({
+    try {
+      this.listener = this.bind(hostname, port);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new Error(`listen (${hostname}:${port}) failed - ${(err as Error).message}${code ? ` (${code})` : ""}`);
+    }
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.nsqd.logger.info(`TCP: listening on ${this.listener.hostname}:${this.listener.port}`);
+  }
+
+  private bind(hostname: string, port: number): TCPSocketListener<ClientV2> {
+    return Bun.listen<ClientV2>({
       hostname,
       port,
       socket: {
@@ -43,8 +54,6 @@ export class TcpServer implements ClientHost {
         },
       },
     });
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
-    this.nsqd.logger.info(`TCP: listening on ${this.listener.hostname}:${this.listener.port}`);
   }
 
   private accept(socket: Socket<ClientV2>): void {

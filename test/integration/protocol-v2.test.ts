@@ -109,6 +109,22 @@ describe("IDENTIFY", () => {
     await expectFatal(c, "E_BAD_BODY IDENTIFY body too big 4097 > 4096");
   });
 
+  test("JSON nested deeper than Go's decoder allows is refused", async () => {
+    const roomy = startTestNsqd(); // the shared server's 4 KiB body limit would refuse it first
+    try {
+      const c = await RawClient.connect(roomy.tcpPort);
+      clients.push(c);
+      c.write(concatBytes("IDENTIFY\n", sizePrefixed(`${'{"a":'.repeat(10001)}1${"}".repeat(10001)}`)));
+      await expectFatal(c, "E_BAD_BODY IDENTIFY failed to decode JSON body");
+      const ok = await RawClient.connect(roomy.tcpPort);
+      clients.push(ok);
+      ok.write(concatBytes("IDENTIFY\n", sizePrefixed(`{"x":${"[".repeat(100)}${"]".repeat(100)},"y":"[[[{{"}`)));
+      expect(await ok.response()).toBe("OK");
+    } finally {
+      roomy.stop();
+    }
+  });
+
   test("snappy and deflate together are refused", async () => {
     const c = await connect();
     c.identify({ feature_negotiation: true, snappy: true, deflate: true });
@@ -146,6 +162,8 @@ describe("PUB / MPUB / DPUB", () => {
     expect(await c.response()).toBe("OK");
     const cases: [Uint8Array | string, string][] = [
       ["MPUB\n", "E_INVALID MPUB insufficient number of parameters"],
+      // nsqd 1.3 repeats the code in this one description
+      [concatBytes("MPUB b@d\n", sizePrefixed("x")), 'E_BAD_TOPIC E_BAD_TOPIC MPUB topic name "b@d" is not valid'],
       [concatBytes("MPUB t\n", sizePrefixed("x".repeat(4097))), "E_BAD_BODY MPUB body too big 4097 > 4096"],
       [concatBytes("MPUB t\n", sizePrefixed(new Uint8Array(4))), "E_BAD_BODY MPUB invalid message count 0"],
     ];

@@ -12,6 +12,7 @@ import {
   nsqdOptionTable,
   parseNsqdOptions,
   resolveNsqdOptions,
+  TLS_VERSIONS,
   type NsqdOptions,
 } from "../../src/core/options.ts";
 
@@ -116,7 +117,7 @@ describe("defaults (NSQ 1.3 nsqd)", () => {
 });
 
 describe("the option table", () => {
-  const flags = nsqdOptionTable.filter((s) => !("settable" in s)).map((s) => s.flag);
+  const flags: string[] = nsqdOptionTable.filter((s) => !("settable" in s)).map((s) => s.flag);
 
   test("declares exactly nsqd's flags plus max-connections", () => {
     expect([...flags].sort()).toEqual(
@@ -294,7 +295,7 @@ describe("argv", () => {
   });
 
   test("tls-min-version names", () => {
-    for (const v of ["ssl3.0", "tls1.0", "tls1.1", "tls1.2", "tls1.3"]) expect(resolve([`--tls-min-version=${v}`]).tlsMinVersion).toBe(v);
+    for (const v of TLS_VERSIONS) expect(resolve([`--tls-min-version=${v}`]).tlsMinVersion).toBe(v);
     expect(resolve(["--tls-min-version="]).tlsMinVersion).toBe("tls1.0");
     expect(() => resolve(["--tls-min-version=tls2.0"])).toThrow(/invalid value "tls2.0" for flag -tls-min-version/);
   });

@@ -1,0 +1,201 @@
+#!/usr/bin/env bun
+/**
+ * End-to-end throughput in the shape of NSQ's bench_writer / bench_reader: nsqd runs
+ * in its own process; writers publish MPUB batches of `--batch-size` messages of
+ * `--size` bytes for `--runfor` seconds (one synchronous connection per core), then
+ * readers (RDY `--rdy`) consume the backlog and FIN every message.
+ *
+ *   bun bench/e2e.ts [--runfor=5] [--size=200] [--batch-size=200] [--rdy=2500] [--conns=2]
+ *                    [--nsqd-arg=--mem-queue-size=0 ...]
+ */
+import type { Socket } from "bun";
+import { FrameDecoder } from "../src/protocol/frame-decoder.ts";
+import { FRAME_TYPE_MESSAGE, writeUint32BE } from "../src/protocol/frames.ts";
+
+const args = new Map<string, string[]>();
+for (const a of process.argv.slice(2)) {
+  const m = /^--([^=]+)=(.*)$/.exec(a);
+  if (!m) throw new Error(`bad argument ${a} (use --name=value)`);
+  args.set(m[1], [...(args.get(m[1]) ?? []), m[2]]);
+}
+const num = (name: string, dflt: number) => Number(args.get(name)?.[0] ?? dflt);
+const runfor = num("runfor", 5);
+const size = num("size", 200);
+const batchSize = num("batch-size", 200);
+const rdy = num("rdy", 2500);
+const conns = num("conns", 2);
+const nsqdArgs = args.get("nsqd-arg") ?? ["--mem-queue-size=100000000"];
+const topic = `bench_${Date.now()}`;
+
+async function freePort(): Promise<number> {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+async function startNsqd(port: number) {
+  const proc = Bun.spawn(
+    ["bun", `${import.meta.dir}/../src/cli/nsqd.ts`, `--tcp-address=127.0.0.1:${port}`, "--log-level=warn", ...nsqdArgs],
+    { stdout: "inherit", stderr: "inherit" },
+  );
+  for (let i = 0; i < 200; i++) {
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return proc;
+    } catch {
+      await Bun.sleep(25);
+    }
+  }
+  proc.kill();
+  throw new Error("nsqd did not start");
+}
+
+function mpubFrame(): Uint8Array {
+  const head = new TextEncoder().encode(`MPUB ${topic}\n`);
+  const bodyLen = 4 + batchSize * (4 + size);
+  const out = new Uint8Array(head.length + 4 + bodyLen);
+  out.set(head);
+  let p = head.length;
+  writeUint32BE(out, p, bodyLen);
+  writeUint32BE(out, p + 4, batchSize);
+  p += 8;
+  for (let i = 0; i < batchSize; i++) {
+    writeUint32BE(out, p, size);
+    out.fill(0x61, p + 4, p + 4 + size);
+    p += 4 + size;
+  }
+  return out;
+}
+
+/** Writes all of data, waiting for drain when the socket is full. */
+class Writer {
+  private pending: Uint8Array | null = null;
+  private resume: (() => void) | null = null;
+  constructor(private readonly socket: Socket<unknown>) {}
+  async write(data: Uint8Array): Promise<void> {
+    let n = this.socket.write(data);
+    while (n < data.length) {
+      this.pending = data.subarray(Math.max(n, 0));
+      await new Promise<void>((r) => (this.resume = r));
+      data = this.pending;
+      n = this.socket.write(data);
+    }
+  }
+  drained(): void {
+    this.resume?.();
+    this.resume = null;
+  }
+}
+
+async function writerWorker(port: number, deadline: number): Promise<number> {
+  const frame = mpubFrame();
+  let answered: (() => void) | null = null;
+  const decoder = new FrameDecoder((type, data) => {
+    if (type !== 0 || data[0] === 0x5f /* _heartbeat_ */) {
+      if (type !== 0) throw new Error(`publish failed: ${new TextDecoder().decode(data)}`);
+      return;
+    }
+    answered?.();
+  });
+  let writer!: Writer;
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: { data: (_s, chunk) => decoder.feed(chunk), drain: () => writer.drained() },
+  });
+  writer = new Writer(socket);
+  await writer.write(new TextEncoder().encode("  V2"));
+  let sent = 0;
+  while (Date.now() < deadline) {
+    const ok = new Promise<void>((r) => (answered = r));
+    await writer.write(frame);
+    await ok;
+    sent += batchSize;
+  }
+  socket.end();
+  return sent;
+}
+
+async function readerWorker(port: number, stopAt: () => boolean): Promise<number> {
+  let received = 0;
+  let socket!: Socket<unknown>;
+  let fins: string[] = [];
+  const flushFins = () => {
+    if (fins.length === 0) return;
+    socket.write(fins.join(""));
+    fins = [];
+  };
+  let done: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const latin1 = new TextDecoder("latin1");
+  const decoder = new FrameDecoder((type, data) => {
+    if (type !== FRAME_TYPE_MESSAGE) {
+      if (type === 0 && data[0] === 0x5f) socket.write("NOP\n");
+      return;
+    }
+    received++;
+    fins.push(`FIN ${latin1.decode(data.subarray(10, 26))}\n`);
+  });
+  socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data: (_s, chunk) => {
+        decoder.feed(chunk);
+        flushFins();
+        if (stopAt()) done();
+      },
+    },
+  });
+  socket.write(`  V2SUB ${topic} ch\nRDY ${rdy}\n`);
+  const poll = setInterval(() => stopAt() && done(), 50);
+  await finished;
+  clearInterval(poll);
+  socket.end();
+  return received;
+}
+
+const port = await freePort();
+const nsqd = await startNsqd(port);
+try {
+  // create the channel first so the backlog is the channel's, as with nsq's bench
+  const setup = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+  setup.write(`  V2SUB ${topic} ch\n`);
+  await Bun.sleep(100);
+  setup.end();
+
+  const t0 = performance.now();
+  const deadline = Date.now() + runfor * 1000;
+  const counts = await Promise.all(Array.from({ length: conns }, () => writerWorker(port, deadline)));
+  const wrote = counts.reduce((a, b) => a + b, 0);
+  const wSecs = (performance.now() - t0) / 1000;
+  const line = (what: string, n: number, secs: number) =>
+    console.log(
+      `${what}: duration: ${secs.toFixed(3)}s - ${((n * size) / secs / 1048576).toFixed(3)}mb/s - ${Math.round(n / secs)}ops/s - ${((secs * 1e6) / n).toFixed(3)}us/op`,
+    );
+  line("[bench_writer]", wrote, wSecs);
+
+  let total = 0;
+  const readers: Promise<number>[] = [];
+  const counters = Array.from({ length: conns }, () => ({ n: 0 }));
+  const t1 = performance.now();
+  for (let i = 0; i < conns; i++) {
+    readers.push(
+      readerWorker(port, () => {
+        total = counters.reduce((a, c) => a + c.n, 0);
+        return total >= wrote || performance.now() - t1 > runfor * 4000;
+      }).then((n) => (counters[i].n = n)),
+    );
+  }
+  // readers update their own counts as they go
+  const tick = setInterval(() => {}, 1000);
+  await Promise.all(readers);
+  clearInterval(tick);
+  const read = counters.reduce((a, c) => a + c.n, 0);
+  line("[bench_reader]", read, (performance.now() - t1) / 1000);
+} finally {
+  nsqd.kill("SIGTERM");
+  await nsqd.exited;
+}

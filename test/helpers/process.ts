@@ -1,0 +1,56 @@
+import type { Subprocess } from "bun";
+
+export const NSQD_ENTRY = `${import.meta.dir}/../../src/cli/nsqd.ts`;
+
+/** A port that was free a moment ago (for child processes, which cannot report port 0 back). */
+export function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+/** Resolves once something accepts TCP connections on the port. */
+export async function waitListening(port: number, proc?: Subprocess, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc?.exitCode != null) throw new Error(`process exited with ${proc.exitCode} before listening`);
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`nothing listening on ${port} after ${timeoutMs}ms`);
+      await Bun.sleep(20);
+    }
+  }
+}
+
+export interface NsqdProcess {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  port: number;
+}
+
+/** Starts the nsqd program as a child process on a free loopback port. */
+export async function spawnNsqd(args: string[] = [], cwd?: string): Promise<NsqdProcess> {
+  const port = freePort();
+  const proc = Bun.spawn(["bun", NSQD_ENTRY, `--tcp-address=127.0.0.1:${port}`, ...args], {
+    cwd,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  await waitListening(port, proc);
+  return { proc, port };
+}
+
+/** Runs the nsqd program to completion (for --help, --version and bad flags). */
+export async function runNsqd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn(["bun", NSQD_ENTRY, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
