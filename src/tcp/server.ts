@@ -1,5 +1,6 @@
 import type { Socket, TCPSocketListener } from "bun";
 import type { NSQD } from "../core/nsqd.ts";
+import { FRAME_TYPE_ERROR, encodeFrame } from "../protocol/frames.ts";
 import { ClientV2, type ClientHost } from "./client-v2.ts";
 
 /** How often heartbeats are sent and read deadlines checked. */
@@ -46,8 +47,9 @@ export class TcpServer implements ClientHost {
       port,
       socket: {
         open: (socket) => this.accept(socket),
-        data: (socket, chunk) => socket.data.onData(chunk),
-        drain: (socket) => socket.data.onDrain(),
+        // socket.data is unset for a connection refused by --max-connections
+        data: (socket, chunk) => socket.data?.onData(chunk),
+        drain: (socket) => socket.data?.onDrain(),
         close: (socket) => socket.data?.onClose(),
         error: (socket, err) => {
           this.nsqd.logger.error(`[${socket.data}] socket error - ${err.message}`);
@@ -58,6 +60,14 @@ export class TcpServer implements ClientHost {
 
   private accept(socket: Socket<ClientV2>): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const max = this.nsqd.options.maxConnections;
+    if (max > 0 && this.clients.size >= max) {
+      // refused before the magic: the frame tells NSQ clients why, then the socket closes
+      this.nsqd.logger.warn(`TCP: refusing client(${remote}): --max-connections=${max} reached`);
+      socket.write(encodeFrame(FRAME_TYPE_ERROR, `E_INVALID too many connections (max ${max})`));
+      socket.end();
+      return;
+    }
     const client = new ClientV2(++this.nextClientId, socket, this, remote);
     socket.data = client;
     this.clients.add(client);

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RunningNsqd } from "../../src/cli/nsqd.ts";
-import { startTestNsqd } from "../helpers/nsqd.ts";
+import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient, concatBytes, sizePrefixed } from "../helpers/raw-client.ts";
 
 let server: RunningNsqd;
@@ -328,5 +328,28 @@ describe("RDY / FIN / REQ / TOUCH / CLS / NOP / AUTH", () => {
     s.write(`SUB ${topic} ch\r\nRDY 1\r\n`);
     expect(await s.response()).toBe("OK");
     expect(new TextDecoder().decode((await s.message()).body)).toBe("crlf");
+  });
+});
+
+describe("--max-connections", () => {
+  test("connections beyond the cap get an error frame and are closed; others keep working", async () => {
+    const capped = startTestNsqd({ maxConnections: 2 });
+    const open: RawClient[] = [];
+    try {
+      open.push(await RawClient.connect(capped.tcpPort), await RawClient.connect(capped.tcpPort));
+      const refused = await RawClient.connect(capped.tcpPort);
+      open.push(refused);
+      expect(await refused.error()).toBe("E_INVALID too many connections (max 2)");
+      await refused.waitClosed();
+      await open[0].publish("capped", "still fine");
+      open[1].close();
+      await until(() => capped.tcp.clients.size === 1, "the second client to go");
+      const again = await RawClient.connect(capped.tcpPort);
+      open.push(again);
+      await again.publish("capped", "room again");
+    } finally {
+      for (const c of open) c.close();
+      capped.stop();
+    }
   });
 });
