@@ -70,22 +70,23 @@ function main(argv: string[]): number {
   }
   const options = resolved.options;
   const logger = new Logger({ level: options.logLevel, prefix: options.logPrefix });
-  let running: RunningNsqd;
+  let running: RunningNsqd | null = null;
+  // handlers first: a signal that arrives as soon as the port is open must still exit cleanly
+  const shutdown = (signal: string) => {
+    logger.info(`received ${signal}, exiting`);
+    running?.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  logger.info(`nsqd v${VERSION} (bun ${Bun.version})`);
+  logger.info(`ID: ${options.nodeId}`);
   try {
     running = startNsqd(options, logger);
   } catch (err) {
     logger.fatal((err as Error).message);
     return 1;
   }
-  logger.info(`nsqd v${VERSION} (bun ${Bun.version})`);
-  logger.info(`ID: ${options.nodeId}`);
-  const shutdown = (signal: string) => {
-    logger.info(`received ${signal}, exiting`);
-    running.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
   return -1;
 }
 
