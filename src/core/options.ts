@@ -63,9 +63,9 @@ export const nsqdOptionTable = [
       }
     },
     valueName: "value",
-    help: "set log verbosity: debug, info, warn, error, or fatal",
+    help: "lowest level that is logged: debug, info, warn, error or fatal",
   },
-  { key: "logPrefix", flag: "log-prefix", kind: "string", default: "[nsqd] ", help: "log message prefix" },
+  { key: "logPrefix", flag: "log-prefix", kind: "string", default: "[nsqd] ", help: "text put at the start of every log line" },
   {
     key: "nodeId",
     flag: "node-id",
@@ -73,7 +73,7 @@ export const nsqdOptionTable = [
     default: () => defaultNodeId(),
     min: 0,
     max: 1023,
-    help: "unique part for message IDs, (int) in range [0,1024) (default is hash of hostname)",
+    help: "node id 0-1023 that makes message ids unique across nsqds; derived from the hostname unless set",
   },
   {
     key: "tcpAddress",
@@ -81,7 +81,7 @@ export const nsqdOptionTable = [
     kind: "string",
     default: "0.0.0.0:4150",
     validate: checkHostPort,
-    help: "<addr>:<port> to listen on for TCP clients",
+    help: "host:port where the TCP protocol (V2) listens",
   },
   {
     key: "httpAddress",
@@ -89,7 +89,7 @@ export const nsqdOptionTable = [
     kind: "string",
     default: "0.0.0.0:4151",
     validate: checkHostPort,
-    help: "<addr>:<port> to listen on for HTTP clients",
+    help: "host:port where the HTTP API listens",
   },
   {
     key: "httpsAddress",
@@ -97,7 +97,7 @@ export const nsqdOptionTable = [
     kind: "string",
     default: "0.0.0.0:4152",
     validate: checkHostPort,
-    help: "<addr>:<port> to listen on for HTTPS clients",
+    help: "host:port where the HTTP API listens over TLS",
   },
   {
     key: "broadcastAddress",
@@ -105,7 +105,7 @@ export const nsqdOptionTable = [
     kind: "string",
     default: () => hostname(),
     validate: checkNonEmpty,
-    help: "address that will be registered with lookupd (defaults to the OS hostname)",
+    help: "address announced to nsqlookupd for clients to connect to; this host's name unless set",
   },
   {
     key: "broadcastTcpPort",
@@ -114,7 +114,7 @@ export const nsqdOptionTable = [
     default: 0,
     min: 0,
     max: 65535,
-    help: "TCP port that will be registered with lookupd (defaults to the TCP port that this nsqd is listening on)",
+    help: "TCP port announced to nsqlookupd (0: the port actually listened on)",
   },
   {
     key: "broadcastHttpPort",
@@ -123,7 +123,7 @@ export const nsqdOptionTable = [
     default: 0,
     min: 0,
     max: 65535,
-    help: "HTTP port that will be registered with lookupd (defaults to the HTTP port that this nsqd is listening on)",
+    help: "HTTP port announced to nsqlookupd (0: the port actually listened on)",
   },
   {
     key: "lookupdTcpAddresses",
@@ -132,7 +132,7 @@ export const nsqdOptionTable = [
     kind: "list",
     default: [],
     validate: checkHostPort,
-    help: "lookupd TCP address (may be given multiple times)",
+    help: "host:port of an nsqlookupd to register with (repeatable)",
   },
   {
     key: "authHttpAddresses",
@@ -141,7 +141,7 @@ export const nsqdOptionTable = [
     kind: "list",
     default: [],
     validate: checkHostPortOrUrl,
-    help: "<addr>:<port> or a full url to query auth server (may be given multiple times)",
+    help: "host:port or URL of an auth server that AUTH secrets are checked against (repeatable)",
   },
   {
     key: "authHttpRequestMethod",
@@ -149,21 +149,21 @@ export const nsqdOptionTable = [
     kind: "string",
     default: "get",
     choices: ["get", "post"],
-    help: "HTTP method to use for auth server requests (get or post)",
+    help: "method of auth server requests: get or post",
   },
   {
     key: "httpClientConnectTimeout",
     flag: "http-client-connect-timeout",
     kind: "duration",
     default: 2_000,
-    help: "timeout for HTTP connect",
+    help: "connect timeout of outgoing HTTP requests",
   },
   {
     key: "httpClientRequestTimeout",
     flag: "http-client-request-timeout",
     kind: "duration",
     default: 5_000,
-    help: "timeout for HTTP request",
+    help: "total timeout of outgoing HTTP requests",
   },
 
   // disk queue
@@ -172,7 +172,7 @@ export const nsqdOptionTable = [
     flag: "data-path",
     kind: "string",
     default: "",
-    help: "path to store disk-backed messages (default is the current directory)",
+    help: "directory for disk queues and metadata (default: the working directory)",
   },
   {
     key: "memQueueSize",
@@ -180,7 +180,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 10_000,
     min: 0,
-    help: "number of messages to keep in memory (per topic/channel)",
+    help: "messages a topic or channel holds in memory before it overflows",
   },
   {
     key: "maxBytesPerFile",
@@ -188,7 +188,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 104_857_600,
     min: 1,
-    help: "number of bytes per diskqueue file before rolling",
+    help: "size at which a disk queue starts a new segment file",
   },
   {
     key: "syncEvery",
@@ -196,7 +196,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 2_500,
     min: 1,
-    help: "number of messages per diskqueue fsync",
+    help: "fsync a disk queue after this many messages",
   },
   {
     key: "syncTimeout",
@@ -204,7 +204,7 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 2_000,
     above: 0,
-    help: "duration of time per diskqueue fsync",
+    help: "fsync a disk queue at least this often",
   },
 
   // in-flight and deferred queue scanning
@@ -214,7 +214,7 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 100,
     above: 0,
-    help: "how often to scan channels for in-flight and deferred message timeouts",
+    help: "period of the timer that expires in-flight and deferred messages",
   },
   {
     key: "queueScanRefreshInterval",
@@ -222,7 +222,7 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 5_000,
     above: 0,
-    help: "how often to refresh the set of channels to scan",
+    help: "accepted for compatibility with nsqd's scanner; bunsq visits only channels with pending timeouts",
   },
   {
     key: "queueScanSelectionCount",
@@ -230,7 +230,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 20,
     min: 1,
-    help: "number of channels to check per cycle for in-flight and deferred timeouts",
+    help: "accepted for compatibility with nsqd's scanner (unused by bunsq)",
   },
   {
     key: "queueScanWorkerPoolMax",
@@ -238,7 +238,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 4,
     min: 1,
-    help: "max concurrency for checking in-flight and deferred message timeouts",
+    help: "accepted for compatibility with nsqd's scanner (unused by bunsq)",
   },
   {
     key: "queueScanDirtyPercent",
@@ -247,7 +247,7 @@ export const nsqdOptionTable = [
     default: 0.25,
     above: 0,
     max: 1,
-    help: "fraction of scanned channels that must be dirty to rescan immediately",
+    help: "accepted for compatibility with nsqd's scanner (unused by bunsq)",
   },
 
   // messages and commands
@@ -257,7 +257,7 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 60_000,
     min: 1,
-    help: "default duration to wait before auto-requeing a message",
+    help: "time a consumer has to answer a message before it is delivered again (clients may ask for another)",
   },
   {
     key: "maxMsgTimeout",
@@ -265,7 +265,7 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 900_000,
     above: 0,
-    help: "maximum duration before a message will timeout",
+    help: "longest message timeout a client may ask for or reach with TOUCH",
   },
   {
     key: "maxMsgSize",
@@ -273,7 +273,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 1_048_576,
     min: 1,
-    help: "maximum size of a single message in bytes",
+    help: "largest message body accepted, in bytes",
   },
   {
     key: "maxBodySize",
@@ -281,14 +281,14 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 5_242_880,
     min: 1,
-    help: "maximum size of a single command body",
+    help: "largest command body (MPUB, IDENTIFY, AUTH) accepted, in bytes",
   },
   {
     key: "maxReqTimeout",
     flag: "max-req-timeout",
     kind: "duration",
     default: 3_600_000,
-    help: "maximum requeuing timeout for a message",
+    help: "longest delay of a REQ or DPUB",
   },
   {
     key: "clientTimeout",
@@ -297,7 +297,7 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 60_000,
     above: 0,
-    help: "time without a heartbeat response after which a client is disconnected",
+    help: "silence after which a client is disconnected; half of it is the default heartbeat interval",
   },
 
   // client-overridable settings
@@ -307,7 +307,7 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 60_000,
     above: 0,
-    help: "maximum client configurable duration of time between client heartbeats",
+    help: "longest heartbeat interval a client may ask for",
   },
   {
     key: "maxRdyCount",
@@ -315,7 +315,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 2_500,
     min: 1,
-    help: "maximum RDY count for a client",
+    help: "largest RDY count a client may send",
   },
   {
     key: "maxOutputBufferSize",
@@ -323,28 +323,28 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 65_536,
     min: 0,
-    help: "maximum client configurable size (in bytes) for a client output buffer",
+    help: "largest output buffer a client may ask for, in bytes",
   },
   {
     key: "maxOutputBufferTimeout",
     flag: "max-output-buffer-timeout",
     kind: "duration",
     default: 30_000,
-    help: "maximum client configurable duration of time between flushing to a client",
+    help: "longest output buffer timeout a client may ask for",
   },
   {
     key: "minOutputBufferTimeout",
     flag: "min-output-buffer-timeout",
     kind: "duration",
     default: 25,
-    help: "minimum client configurable duration of time between flushing to a client",
+    help: "shortest output buffer timeout a client may ask for",
   },
   {
     key: "outputBufferTimeout",
     flag: "output-buffer-timeout",
     kind: "duration",
     default: 250,
-    help: "default duration of time between flushing data to clients",
+    help: "output buffer timeout of clients that do not ask for one (bunsq flushes sooner: see README)",
   },
   {
     key: "maxChannelConsumers",
@@ -352,7 +352,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 0,
     min: 0,
-    help: "maximum channel consumer connection count per nsqd instance (default 0, i.e., unlimited)",
+    help: "most consumers one channel may have (0: no limit)",
   },
 
   // statsd
@@ -362,14 +362,14 @@ export const nsqdOptionTable = [
     kind: "string",
     default: "",
     validate: checkOptionalHostPort,
-    help: "UDP <addr>:<port> of a statsd daemon for pushing stats",
+    help: "host:port of a statsd daemon to send metrics to over UDP",
   },
   {
     key: "statsdPrefix",
     flag: "statsd-prefix",
     kind: "string",
     default: "nsq.%s",
-    help: "prefix used for keys sent to statsd (%s for host replacement)",
+    help: "prefix of statsd metric names (%s stands for the host)",
   },
   {
     key: "statsdInterval",
@@ -377,14 +377,14 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 60_000,
     above: 0,
-    help: "duration between pushing to statsd",
+    help: "period between statsd pushes",
   },
   {
     key: "statsdMemStats",
     flag: "statsd-mem-stats",
     kind: "bool",
     default: true,
-    help: "toggle sending memory and GC stats to statsd",
+    help: "also send memory and GC metrics to statsd",
   },
   {
     key: "statsdUdpPacketSize",
@@ -392,14 +392,14 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 508,
     min: 1,
-    help: "the size in bytes of statsd UDP packets",
+    help: "largest statsd UDP packet, in bytes",
   },
   {
     key: "statsdExcludeEphemeral",
     flag: "statsd-exclude-ephemeral",
     kind: "bool",
     default: false,
-    help: "skip ephemeral topics and channels when sending stats to statsd",
+    help: "leave ephemeral topics and channels out of statsd metrics",
   },
 
   // end-to-end processing latency
@@ -409,7 +409,7 @@ export const nsqdOptionTable = [
     kind: "duration",
     default: 600_000,
     above: 0,
-    help: "calculate end to end latency quantiles for this duration of time (ie: 60s would only show quantile calculations from the past 60 seconds)",
+    help: "window over which end-to-end latency percentiles are computed",
   },
   {
     key: "e2eProcessingLatencyPercentiles",
@@ -419,26 +419,26 @@ export const nsqdOptionTable = [
     default: [],
     above: 0,
     max: 1,
-    help: "message processing time percentiles (as float (0, 1.0]) to track (can be specified multiple times or comma separated '1.0,0.99,0.95', default none)",
+    help: "end-to-end latency percentile to track, in (0, 1] (repeatable or comma-separated, e.g. 0.99,0.95)",
   },
 
   // TLS
-  { key: "tlsCert", flag: "tls-cert", kind: "string", default: "", help: "path to certificate file" },
-  { key: "tlsKey", flag: "tls-key", kind: "string", default: "", help: "path to key file" },
+  { key: "tlsCert", flag: "tls-cert", kind: "string", default: "", help: "TLS certificate file (PEM)" },
+  { key: "tlsKey", flag: "tls-key", kind: "string", default: "", help: "TLS private key file (PEM)" },
   {
     key: "tlsClientAuthPolicy",
     flag: "tls-client-auth-policy",
     kind: "string",
     default: "",
     choices: ["", "require", "require-verify"],
-    help: "client certificate auth policy ('require' or 'require-verify')",
+    help: "client certificate policy: require or require-verify",
   },
   {
     key: "tlsRootCaFile",
     flag: "tls-root-ca-file",
     kind: "string",
     default: "",
-    help: "path to certificate authority file",
+    help: "CA file used to verify client certificates",
   },
   {
     key: "tlsRequired",
@@ -448,7 +448,7 @@ export const nsqdOptionTable = [
     choices: TLS_REQUIRED_VALUES,
     normalize: normalizeTlsRequired,
     boolFlag: true,
-    help: "require TLS for client connections (true, false, tcp-https)",
+    help: "TLS for clients: false, true, or tcp-https (TCP and HTTPS only)",
   },
   {
     key: "tlsMinVersion",
@@ -458,7 +458,7 @@ export const nsqdOptionTable = [
     choices: TLS_VERSIONS,
     normalize: normalizeTlsMinVersion,
     valueName: "value",
-    help: "minimum SSL/TLS version acceptable ('ssl3.0', 'tls1.0', 'tls1.1', 'tls1.2' or 'tls1.3')",
+    help: "oldest TLS version accepted: ssl3.0, tls1.0, tls1.1, tls1.2 or tls1.3",
   },
 
   // compression
@@ -467,7 +467,7 @@ export const nsqdOptionTable = [
     flag: "deflate",
     kind: "bool",
     default: true,
-    help: "enable deflate feature negotiation (client compression)",
+    help: "let clients negotiate deflate compression",
   },
   {
     key: "maxDeflateLevel",
@@ -476,14 +476,14 @@ export const nsqdOptionTable = [
     default: 6,
     min: 1,
     max: 9,
-    help: "max deflate compression level a client can negotiate (> values == > nsqd CPU usage)",
+    help: "highest deflate level a client may ask for (higher costs more CPU)",
   },
   {
     key: "snappy",
     flag: "snappy",
     kind: "bool",
     default: true,
-    help: "enable snappy feature negotiation (client compression)",
+    help: "let clients negotiate snappy compression",
   },
 
   // bunsq only
@@ -493,7 +493,7 @@ export const nsqdOptionTable = [
     kind: "int",
     default: 0,
     min: 0,
-    help: "maximum number of simultaneous client connections (default 0, i.e., unlimited)",
+    help: "most TCP client connections at once; more are refused (0: no limit; bunsq only)",
   },
 ] as const satisfies readonly OptionSpec[];
 

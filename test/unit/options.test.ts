@@ -153,7 +153,7 @@ describe("the option table", () => {
     const help = formatHelp("nsqd", nsqdOptionTable);
     for (const flag of flags) expect(help).toContain(`\n  -${flag}`);
     expect(help).not.toContain("client-timeout");
-    expect(help).toContain('  -tcp-address string\n    \t<addr>:<port> to listen on for TCP clients (default "0.0.0.0:4150")\n');
+    expect(help).toContain('  -tcp-address string\n    \thost:port where the TCP protocol (V2) listens (default "0.0.0.0:4150")\n');
     expect(help).toContain("  -msg-timeout duration\n");
     expect(help).toContain("(default 1m0s)");
     expect(help).toContain("  -max-connections int\n");
