@@ -382,7 +382,7 @@ export class ClientV2 implements CommandHandler, Consumer {
         return this.identify(body);
       case Pending.Auth:
         // no auth server support yet (the nsqd program refuses --auth-http-address)
-        throw fatal("E_AUTH_DISABLED", "AUTH Disabled");
+        throw fatal("E_AUTH_DISABLED", "AUTH disabled");
       case Pending.Pub:
         return this.publish(body, "PUB", "E_PUB_FAILED", 0);
       case Pending.Dpub:
@@ -444,7 +444,9 @@ export class ClientV2 implements CommandHandler, Consumer {
     if (data.deflate && data.snappy && opts.deflate && opts.snappy) {
       throw fatal("E_IDENTIFY_FAILED", "cannot enable both deflate and snappy compression");
     }
-    const deflateLevel = Math.min(data.deflate_level > 0 ? data.deflate_level : 6, opts.maxDeflateLevel);
+    // nsqd reports 6 (capped by the maximum) unless deflate is negotiated with a level
+    const deflate = false;
+    const deflateLevel = Math.min(deflate && data.deflate_level > 0 ? data.deflate_level : 6, opts.maxDeflateLevel);
     const response = JSON.stringify({
       max_rdy_count: opts.maxRdyCount,
       version: VERSION,
@@ -452,7 +454,7 @@ export class ClientV2 implements CommandHandler, Consumer {
       msg_timeout: this.settings.msgTimeout,
       // TLS, snappy and deflate are not offered yet: reported as not negotiated
       tls_v1: false,
-      deflate: false,
+      deflate,
       deflate_level: deflateLevel,
       max_deflate_level: opts.maxDeflateLevel,
       snappy: false,
@@ -479,7 +481,7 @@ export class ClientV2 implements CommandHandler, Consumer {
     const channel = this.nsqd.getChannel(topicName, channelName);
     const max = this.nsqd.options.maxChannelConsumers;
     if (max !== 0 && channel.consumers.length >= max) {
-      throw fatal("E_TOO_MANY_CHANNEL_CONSUMERS", `channel consumers for ${topicName}:${channelName} exceeds limit of ${max}`);
+      throw fatal("E_SUB_FAILED", `SUB failed consumers for ${topicName}:${channelName} exceeds limit of ${max}`);
     }
     channel.addConsumer(this);
     this.channel = channel;

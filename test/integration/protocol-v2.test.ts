@@ -224,7 +224,7 @@ describe("SUB", () => {
     for (let i = 0; i < 2; i++) await (await connect()).subscribe(topic, "ch");
     const third = await connect();
     third.sub(topic, "ch");
-    await expectFatal(third, `E_TOO_MANY_CHANNEL_CONSUMERS channel consumers for ${topic}:ch exceeds limit of 2`);
+    await expectFatal(third, `E_SUB_FAILED SUB failed consumers for ${topic}:ch exceeds limit of 2`);
   });
 });
 
@@ -310,7 +310,7 @@ describe("RDY / FIN / REQ / TOUCH / CLS / NOP / AUTH", () => {
   test("AUTH without an auth server is E_AUTH_DISABLED", async () => {
     const c = await connect();
     c.write(concatBytes("AUTH\n", sizePrefixed("secret")));
-    await expectFatal(c, "E_AUTH_DISABLED AUTH Disabled");
+    await expectFatal(c, "E_AUTH_DISABLED AUTH disabled");
   });
 
   test("an unknown command is fatal", async () => {
