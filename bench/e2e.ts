@@ -118,25 +118,66 @@ async function writerWorker(port: number, deadline: number): Promise<number> {
   return sent;
 }
 
-async function readerWorker(port: number, stopAt: () => boolean): Promise<number> {
-  let received = 0;
+const FIN_LENGTH = 21; // "FIN " + 16-byte id + "\n"
+const NOP = new TextEncoder().encode("NOP\n");
+
+/**
+ * A reader's outgoing commands, encoded straight into bytes (no string per FIN) and
+ * written once per incoming chunk; what the socket does not take waits for drain.
+ */
+class CommandOut {
+  private buf = new Uint8Array(64 * 1024);
+  private length = 0;
+  constructor(private readonly socket: () => Socket<unknown>) {}
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    grown.set(this.buf.subarray(0, this.length));
+    this.buf = grown;
+  }
+
+  fin(id: Uint8Array): void {
+    this.reserve(FIN_LENGTH);
+    const buf = this.buf;
+    const p = this.length;
+    buf[p] = 0x46; // F
+    buf[p + 1] = 0x49; // I
+    buf[p + 2] = 0x4e; // N
+    buf[p + 3] = 0x20;
+    buf.set(id, p + 4);
+    buf[p + 20] = 0x0a;
+    this.length = p + FIN_LENGTH;
+  }
+
+  bytes(data: Uint8Array): void {
+    this.reserve(data.length);
+    this.buf.set(data, this.length);
+    this.length += data.length;
+  }
+
+  flush(): void {
+    if (this.length === 0) return;
+    const n = this.socket().write(this.buf.subarray(0, this.length));
+    if (n <= 0) return;
+    this.buf.copyWithin(0, n, this.length);
+    this.length -= n;
+  }
+}
+
+/** Consumes and FINs into `counter` (live, so all readers can see the total) until stopAt. */
+async function readerWorker(port: number, counter: { n: number }, stopAt: () => boolean): Promise<void> {
   let socket!: Socket<unknown>;
-  let fins: string[] = [];
-  const flushFins = () => {
-    if (fins.length === 0) return;
-    socket.write(fins.join(""));
-    fins = [];
-  };
+  const out = new CommandOut(() => socket);
   let done: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const latin1 = new TextDecoder("latin1");
   const decoder = new FrameDecoder((type, data) => {
     if (type !== FRAME_TYPE_MESSAGE) {
-      if (type === 0 && data[0] === 0x5f) socket.write("NOP\n");
+      if (type === 0 && data[0] === 0x5f) out.bytes(NOP);
       return;
     }
-    received++;
-    fins.push(`FIN ${latin1.decode(data.subarray(10, 26))}\n`);
+    counter.n++;
+    out.fin(data.subarray(10, 26));
   });
   socket = await Bun.connect({
     hostname: "127.0.0.1",
@@ -144,9 +185,10 @@ async function readerWorker(port: number, stopAt: () => boolean): Promise<number
     socket: {
       data: (_s, chunk) => {
         decoder.feed(chunk);
-        flushFins();
+        out.flush();
         if (stopAt()) done();
       },
+      drain: () => out.flush(),
     },
   });
   socket.write(`  V2SUB ${topic} ch\nRDY ${rdy}\n`);
@@ -154,7 +196,6 @@ async function readerWorker(port: number, stopAt: () => boolean): Promise<number
   await finished;
   clearInterval(poll);
   socket.end();
-  return received;
 }
 
 const port = await freePort();
@@ -177,22 +218,11 @@ try {
     );
   line("[bench_writer]", wrote, wSecs);
 
-  let total = 0;
-  const readers: Promise<number>[] = [];
   const counters = Array.from({ length: conns }, () => ({ n: 0 }));
   const t1 = performance.now();
-  for (let i = 0; i < conns; i++) {
-    readers.push(
-      readerWorker(port, () => {
-        total = counters.reduce((a, c) => a + c.n, 0);
-        return total >= wrote || performance.now() - t1 > runfor * 4000;
-      }).then((n) => (counters[i].n = n)),
-    );
-  }
-  // readers update their own counts as they go
-  const tick = setInterval(() => {}, 1000);
-  await Promise.all(readers);
-  clearInterval(tick);
+  const stopAt = () =>
+    counters.reduce((a, c) => a + c.n, 0) >= wrote || performance.now() - t1 > runfor * 4000;
+  await Promise.all(counters.map((counter) => readerWorker(port, counter, stopAt)));
   const read = counters.reduce((a, c) => a + c.n, 0);
   line("[bench_reader]", read, (performance.now() - t1) / 1000);
 } finally {
