@@ -55,6 +55,10 @@ export class Channel {
   get depth(): number {
     return this.topic.visibleEnd - this.cursor + this.requeued.length;
   }
+  /** Messages of this channel on disk (nsqd's backend_depth). */
+  get backendDepth(): number {
+    return 0;
+  }
   get inFlightCount(): number {
     return this.inFlight.size;
   }

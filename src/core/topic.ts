@@ -47,6 +47,11 @@ export class Topic {
     return this.paused ? this.pausedAt : this.basePosition + this.queue.length;
   }
 
+  /** Messages of this topic on disk (nsqd's backend_depth). */
+  get backendDepth(): number {
+    return 0;
+  }
+
   /** Messages waiting in the topic itself (nsqd reports these as the topic's depth). */
   get depth(): number {
     return this.channelList.length === 0 ? this.queue.length : this.endPosition - this.visibleEnd;
