@@ -1,3 +1,5 @@
+import type { DiskQueue } from "../diskqueue/disk-queue.ts";
+import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-record.ts";
 import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
 import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
 import { isEphemeralName } from "../protocol/names.ts";
@@ -11,7 +13,8 @@ export const NOT_OWNER = "client does not own message";
 /**
  * A channel reads its topic's shared memory queue by position (`cursor`) and keeps
  * per-message state only for what it has taken out: in flight, deferred, or
- * requeued for another try. Consumers share its messages by RDY credit.
+ * requeued for another try. What it falls too far behind on waits in its own disk
+ * queue, read before the memory queue. Consumers share its messages by RDY credit.
  */
 export class Channel {
   readonly ephemeral: boolean;
@@ -34,11 +37,13 @@ export class Channel {
 
   requeueCount = 0;
   timeoutCount = 0;
-  /** Messages this channel lost because it fell behind (ephemeral channels only). */
+  /** Messages this ephemeral channel lost because it fell behind the memory limit. */
   dropCount = 0;
-  /** DPUBs delivered straight into the deferred heap (not through the topic queue). */
+  /** Messages that reached this channel without passing through the topic's memory queue. */
   private directCount = 0;
   private pumping = false;
+  /** Null when this channel or its topic is ephemeral: they never touch disk. */
+  readonly disk: DiskQueue | null;
 
   constructor(
     readonly name: string,
@@ -48,16 +53,17 @@ export class Channel {
     this.ephemeral = isEphemeralName(name);
     this.cursor = startPosition;
     this.startPosition = startPosition;
+    this.disk = this.ephemeral || topic.ephemeral ? null : topic.nsqd.openDiskQueue(`${topic.name}:${name}`);
   }
 
   // ---- stats ----
 
   get depth(): number {
-    return this.topic.visibleEnd - this.cursor + this.requeued.length;
+    return this.topic.visibleEnd - this.cursor + this.requeued.length + this.backendDepth;
   }
   /** Messages of this channel on disk (nsqd's backend_depth). */
   get backendDepth(): number {
-    return 0;
+    return this.disk?.depth ?? 0;
   }
   get inFlightCount(): number {
     return this.inFlight.size;
@@ -132,6 +138,11 @@ export class Channel {
   /** The next message to deliver, or null. Deferred topic messages are parked here. */
   private next(now: number): Delivery | null {
     if (this.requeued.length > 0) return this.requeued.shift()!;
+    const disk = this.disk;
+    if (disk !== null && disk.depth > 0) {
+      const payload = disk.readNext();
+      if (payload !== null) return readMessageRecord(payload, this.topic.nsqd.newSequence, this.topic.nsqd.ids.node);
+    }
     const topic = this.topic;
     while (this.cursor < topic.visibleEnd) {
       const message = topic.messageAt(this.cursor++);
@@ -171,6 +182,23 @@ export class Channel {
   putDeferred(message: Message, until: number): void {
     this.directCount++;
     this.defer(new Delivery(message), until);
+  }
+
+  /** A message that did not fit in the topic's memory queue: to disk, or dropped if ephemeral. */
+  overflow(message: Message): void {
+    this.directCount++;
+    this.store(message, 0);
+  }
+
+  /** Falls behind the memory limit: moves messages before `position` to disk (ephemeral: drops them). */
+  spillUntil(position: number): void {
+    const topic = this.topic;
+    while (this.cursor < position) this.store(topic.messageAt(this.cursor++), 0);
+  }
+
+  private store(message: Message, attempts: number): void {
+    if (this.disk !== null) writeMessageRecord(this.disk, message, attempts);
+    else this.dropCount++;
   }
 
   /** Finds a message this consumer holds, or returns why not. */
@@ -241,10 +269,12 @@ export class Channel {
 
   pause(): void {
     this.paused = true;
+    this.topic.nsqd.metadataChanged();
   }
 
   unpause(): void {
     this.paused = false;
+    this.topic.nsqd.metadataChanged();
     this.pump();
   }
 
@@ -256,19 +286,26 @@ export class Channel {
     this.deferred.clear();
     this.requeued.clear();
     this.cursor = this.topic.visibleEnd;
+    this.disk?.empty();
     this.topic.release();
   }
 
-  /** Falls behind the topic's memory limit: an ephemeral channel drops its oldest message. */
-  dropOldest(): void {
-    if (this.cursor < this.topic.endPosition) {
-      this.cursor++;
-      this.dropCount++;
-    }
+  /**
+   * Shutdown: writes everything this channel holds (in flight, deferred, requeued,
+   * and its unread part of the topic's memory queue) to its disk queue.
+   */
+  persist(): void {
+    if (this.disk === null) return;
+    for (const d of this.inFlight.values()) writeMessageRecord(this.disk, d.message, d.attempts);
+    this.deferred.drain((d) => writeMessageRecord(this.disk!, d.message, d.attempts));
+    this.requeued.drain((d) => writeMessageRecord(this.disk!, d.message, d.attempts));
+    this.inFlight.clear();
+    this.inFlightByDeadline.clear();
+    this.spillUntil(this.topic.visibleEnd);
   }
 
-  /** Closes consumers and forgets everything; the topic has already let go of it. */
-  close(): void {
+  /** Closes consumers and forgets everything; `deleteData` also removes its disk queue. */
+  close(deleteData: boolean): void {
     this.deleted = true;
     for (const consumer of this.consumers.slice()) consumer.close();
     this.consumers.length = 0;
@@ -276,5 +313,6 @@ export class Channel {
     this.inFlightByDeadline.clear();
     this.deferred.clear();
     this.requeued.clear();
+    if (this.disk !== null) this.topic.nsqd.closeDiskQueue(this.disk, deleteData);
   }
 }

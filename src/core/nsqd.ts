@@ -1,9 +1,14 @@
 import { hostname } from "node:os";
+import { resolve } from "node:path";
+import type { DiskQueue } from "../diskqueue/disk-queue.ts";
+import { DiskStore } from "../diskqueue/store.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import type { Channel } from "./channel.ts";
 import { nowNs } from "./clock.ts";
+import { DataLock } from "./data-lock.ts";
 import { IdFactory } from "./id-factory.ts";
 import { Logger } from "./logger.ts";
+import { loadMetadata, saveMetadata, type NsqdMetadata } from "./metadata.ts";
 import type { NsqdOptions } from "./options.ts";
 import { Topic } from "./topic.ts";
 
@@ -14,9 +19,9 @@ export type TopologyEvent = "topic-created" | "topic-deleted" | "channel-created
 export type TopologyListener = (event: TopologyEvent, topic: Topic, channel?: Channel) => void;
 
 /**
- * The broker model: topics, their channels and the one timer that drives message
- * timeouts and deferrals. Knows nothing of sockets or HTTP; `tcp/` and `http/` are
- * two doors into it.
+ * The broker model: topics, their channels, the one timer that drives message
+ * timeouts and deferrals, the disk queues and the metadata file. Knows nothing of
+ * sockets or HTTP; `tcp/` and `http/` are two doors into it.
  */
 export class NSQD {
   readonly topics = new Map<string, Topic>();
@@ -24,31 +29,140 @@ export class NSQD {
   readonly clock = { nowNs };
   readonly startTime = Date.now();
   readonly hostname = hostname();
+  readonly dataPath: string;
+  readonly store: DiskStore;
+  /** A fresh message sequence (for records whose id is not in bunsq's layout). */
+  readonly newSequence = () => this.ids.next(Date.now());
   private readonly listeners: TopologyListener[] = [];
 
   /** Channels with messages in flight or deferred: the scan timer visits only these. */
   private readonly timed = new Set<Channel>();
   private scanTimer: ReturnType<typeof setInterval> | null = null;
+  private lock: DataLock | null = null;
+  /** Set while topics are recreated from the metadata file, which needs no rewrite then. */
+  private loading = false;
+  private metadataScheduled = false;
+  private readonly writeMetadata = () => this.persistMetadata();
 
   constructor(
     readonly options: NsqdOptions,
     readonly logger: Logger = new Logger({ level: options.logLevel, prefix: options.logPrefix }),
   ) {
     this.ids = new IdFactory(options.nodeId);
+    this.dataPath = resolve(options.dataPath === "" ? "." : options.dataPath);
+    this.store = new DiskStore(
+      {
+        dataPath: this.dataPath,
+        maxBytesPerFile: options.maxBytesPerFile,
+        maxMsgSize: options.maxMsgSize,
+        syncEvery: options.syncEvery,
+        syncTimeout: options.syncTimeout,
+      },
+      this.logger,
+    );
   }
 
+  /** Locks the data path, restores topics and channels, and starts the timers. */
   start(): void {
     if (this.scanTimer !== null) return;
+    this.lock = DataLock.acquire(this.dataPath);
+    this.loadMetadata();
+    this.store.start();
     this.scanTimer = setInterval(() => this.scan(), this.options.queueScanInterval);
   }
 
-  close(): void {
+  /**
+   * Stops the timers. With `persist`, every message still in memory (in flight and
+   * deferred included) goes to its disk queue first, and metadata is saved, so a
+   * restart delivers them again.
+   */
+  close(persist = true): void {
     if (this.scanTimer !== null) clearInterval(this.scanTimer);
     this.scanTimer = null;
-    for (const topic of this.topics.values()) topic.close();
+    if (persist) {
+      for (const topic of this.topics.values()) topic.persist();
+      this.persistMetadata();
+    }
+    for (const topic of this.topics.values()) topic.close(false);
     this.topics.clear();
     this.timed.clear();
+    this.store.close();
+    this.lock?.release();
+    this.lock = null;
   }
+
+  // ---- disk ----
+
+  openDiskQueue(name: string): DiskQueue {
+    return this.store.open(name);
+  }
+
+  closeDiskQueue(queue: DiskQueue, deleteData: boolean): void {
+    this.store.forget(queue);
+    if (deleteData) queue.delete();
+    else queue.close();
+  }
+
+  // ---- metadata ----
+
+  private loadMetadata(): void {
+    let metadata: NsqdMetadata | null;
+    try {
+      metadata = loadMetadata(this.dataPath);
+    } catch (err) {
+      this.logger.error(`failed to read metadata in ${this.dataPath} - ${(err as Error).message}; starting without it`);
+      return;
+    }
+    if (metadata === null) return;
+    this.loading = true;
+    try {
+      for (const t of metadata.topics) {
+        if (!isValidTopicName(t.name)) {
+          this.logger.warn(`skipping creation of invalid topic ${t.name}`);
+          continue;
+        }
+        const topic = this.getTopic(t.name);
+        if (t.paused) topic.pause();
+        for (const c of t.channels) {
+          if (!isValidChannelName(c.name)) {
+            this.logger.warn(`skipping creation of invalid channel ${c.name}`);
+            continue;
+          }
+          const channel = topic.getChannel(c.name);
+          if (c.paused) channel.pause();
+        }
+      }
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Topics, channels or paused state changed: save the metadata file at the end of this turn. */
+  metadataChanged(): void {
+    if (this.loading || this.metadataScheduled || this.scanTimer === null) return;
+    this.metadataScheduled = true;
+    setImmediate(this.writeMetadata);
+  }
+
+  private persistMetadata(): void {
+    this.metadataScheduled = false;
+    const metadata: NsqdMetadata = { topics: [], version: VERSION };
+    for (const topic of this.topics.values()) {
+      if (topic.ephemeral) continue;
+      const channels = [];
+      for (const channel of topic.channels.values()) {
+        if (!channel.ephemeral) channels.push({ name: channel.name, paused: channel.paused });
+      }
+      metadata.topics.push({ name: topic.name, paused: topic.paused, channels });
+    }
+    try {
+      saveMetadata(this.dataPath, metadata);
+    } catch (err) {
+      this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
+    }
+  }
+
+  // ---- topology ----
 
   onTopology(listener: TopologyListener): void {
     this.listeners.push(listener);
@@ -57,6 +171,7 @@ export class NSQD {
   notify(event: TopologyEvent, topic: Topic, channel?: Channel): void {
     const what = channel === undefined ? `TOPIC(${topic.name})` : `TOPIC(${topic.name}): CHANNEL(${channel.name})`;
     this.logger.info(`${what}: ${event.replace("-", " ")}`);
+    this.metadataChanged();
     for (const listener of this.listeners) listener(event, topic, channel);
   }
 
@@ -80,15 +195,18 @@ export class NSQD {
     return this.getTopic(topicName).getChannel(channelName);
   }
 
+  /** Deletes a topic with its channels and their data. */
   deleteTopic(name: string): boolean {
     const topic = this.topics.get(name);
     if (topic === undefined) return false;
     this.topics.delete(name);
     for (const channel of topic.channels.values()) this.timed.delete(channel);
-    topic.close();
+    topic.close(true);
     this.notify("topic-deleted", topic);
     return true;
   }
+
+  // ---- timeouts ----
 
   /** A channel now has an in-flight or deferred message to watch. */
   watchTimeouts(channel: Channel): void {

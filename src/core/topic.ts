@@ -1,3 +1,5 @@
+import type { DiskQueue } from "../diskqueue/disk-queue.ts";
+import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-record.ts";
 import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Channel } from "./channel.ts";
@@ -7,10 +9,16 @@ import type { NSQD } from "./nsqd.ts";
 /** Why a publish was refused; the TCP and HTTP layers add their own error codes. */
 export class PublishError extends Error {}
 
+/** Records moved from the topic's disk queue to its channels per event-loop turn. */
+const DRAIN_BATCH = 1000;
+
 /**
  * A topic owns the shared memory queue: each message is stored once and every
  * channel reads it by position. Positions are absolute (they only grow); the queue
- * holds the messages from the slowest channel's position to `endPosition`.
+ * holds the messages from the slowest channel's position to `endPosition`, at most
+ * --mem-queue-size of them. A channel that falls further behind spills its oldest
+ * messages to its own disk queue. The topic's own disk queue holds what it keeps
+ * while it has no channel (or is paused) and memory is full.
  */
 export class Topic {
   readonly ephemeral: boolean;
@@ -22,6 +30,10 @@ export class Topic {
   private basePosition = 0;
   /** While paused, channels see only what was published before the pause. */
   private pausedAt = 0;
+  /** Null for ephemeral topics, which never touch disk. */
+  readonly disk: DiskQueue | null;
+  private drainScheduled = false;
+  private readonly drainNow = () => this.drain();
 
   readonly channels = new Map<string, Channel>();
   private channelList: Channel[] = [];
@@ -36,6 +48,7 @@ export class Topic {
     readonly nsqd: NSQD,
   ) {
     this.ephemeral = isEphemeralName(name);
+    this.disk = this.ephemeral ? null : nsqd.openDiskQueue(name);
   }
 
   get endPosition(): number {
@@ -49,82 +62,92 @@ export class Topic {
 
   /** Messages of this topic on disk (nsqd's backend_depth). */
   get backendDepth(): number {
-    return 0;
+    return this.disk?.depth ?? 0;
   }
 
   /** Messages waiting in the topic itself (nsqd reports these as the topic's depth). */
   get depth(): number {
-    return this.channelList.length === 0 ? this.queue.length : this.endPosition - this.visibleEnd;
+    const inMemory = this.channelList.length === 0 ? this.queue.length : this.endPosition - this.visibleEnd;
+    return inMemory + this.backendDepth;
   }
 
   messageAt(position: number): Message {
     return this.queue.at(position - this.basePosition)!;
   }
 
+  private get memoryLimit(): number {
+    return this.nsqd.options.memQueueSize;
+  }
+
   // ---- publishing ----
 
   /**
-   * Stores messages with the given bodies (all or none) and hands them to the
-   * channels. Returns false when an ephemeral topic dropped them; throws
-   * PublishError when the memory queue cannot take them.
+   * Stores messages with the given bodies and hands them to the channels. Returns
+   * false when an ephemeral topic had to drop them (as nsqd, the publisher still
+   * gets OK); throws PublishError when they cannot be stored.
    */
   publish(bodies: readonly Uint8Array[], count: number, deferMs: number): boolean {
     if (this.deleted) throw new PublishError("exiting");
-    if (!this.makeRoom(count)) {
-      if (this.ephemeral) {
-        this.dropCount += count;
-        return false;
-      }
-      throw new PublishError(
-        `mem-queue-size (${this.nsqd.options.memQueueSize}) reached; disk queue not available`,
-      );
-    }
     const nsqd = this.nsqd;
     const nowMs = Date.now();
     const timestamp = nsqd.clock.nowNs();
     const node = nsqd.ids.node;
     const channels = this.channelList;
     const direct = deferMs > 0 && channels.length > 0 && !this.paused;
+    const holding = channels.length === 0 || this.paused || this.backendDepth > 0;
+    if (!direct && holding && !this.canHold(count)) {
+      this.dropCount += count;
+      return false;
+    }
+    const toMemory = direct || (holding ? this.holdsInMemory(count) : this.makeRoom(count));
     for (let i = 0; i < count; i++) {
       const body = bodies[i];
       const message = new Message(nsqd.ids.next(nowMs), node, timestamp, body, direct ? 0 : deferMs);
       this.messageBytes += body.length;
       if (direct) {
         for (let c = 0; c < channels.length; c++) channels[c].putDeferred(message, nowMs + deferMs);
-      } else {
+      } else if (toMemory) {
         this.queue.push(message);
+      } else if (holding) {
+        writeMessageRecord(this.disk!, message, 0);
+      } else {
+        for (let c = 0; c < channels.length; c++) channels[c].overflow(message);
       }
     }
     this.messageCount += count;
-    if (!direct && !this.paused) {
-      for (let c = 0; c < channels.length; c++) channels[c].pump();
-    }
+    if (holding) this.scheduleDrain();
+    else if (!direct) for (let c = 0; c < channels.length; c++) channels[c].pump();
     return true;
   }
 
+  /** Without channels (or paused) the topic keeps messages itself: in memory, else on disk. */
+  private canHold(count: number): boolean {
+    return this.disk !== null || this.holdsInMemory(count);
+  }
+
+  private holdsInMemory(count: number): boolean {
+    if (this.backendDepth > 0) return false; // keep order: memory only refills once disk is drained
+    if (this.queue.length + count <= this.memoryLimit) return true;
+    this.release();
+    return this.queue.length + count <= this.memoryLimit;
+  }
+
   /**
-   * Ensures the memory queue can take `count` more messages: first lets go of what
-   * every channel has read, then makes ephemeral channels at the back drop their
-   * oldest messages.
+   * Ensures the memory queue can take `count` more messages: lets go of what every
+   * channel has read, then makes the channels furthest behind move their oldest
+   * messages to disk (ephemeral ones drop them). False only when `count` exceeds
+   * the memory limit itself (e.g. --mem-queue-size=0).
    */
   private makeRoom(count: number): boolean {
-    const limit = this.nsqd.options.memQueueSize;
+    const limit = this.memoryLimit;
     if (this.queue.length + count <= limit) return true;
     this.release();
     if (this.queue.length + count <= limit) return true;
     if (count > limit) return false;
-    const channels = this.channelList;
-    if (channels.length === 0) return false;
-    for (let c = 0; c < channels.length; c++) if (!channels[c].ephemeral) return false;
-    // every channel is ephemeral: each drops what it must to make room
-    const need = this.queue.length + count - limit;
-    const keepFrom = this.basePosition + need;
-    for (let c = 0; c < channels.length; c++) {
-      const ch = channels[c];
-      while (ch.cursor < keepFrom) ch.dropOldest();
-    }
+    const keepFrom = this.basePosition + (this.queue.length + count - limit);
+    for (const channel of this.channelList) channel.spillUntil(keepFrom);
     this.release();
-    return this.queue.length + count <= limit;
+    return true;
   }
 
   /** Frees the messages every channel has read. Without channels the topic keeps all. */
@@ -134,6 +157,39 @@ export class Topic {
     let min = channels[0].cursor;
     for (let c = 1; c < channels.length; c++) if (channels[c].cursor < min) min = channels[c].cursor;
     this.dropUntil(min);
+    if (this.backendDepth > 0) this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.backendDepth === 0 || this.channelList.length === 0 || this.paused) return;
+    this.drainScheduled = true;
+    setImmediate(this.drainNow);
+  }
+
+  /**
+   * Moves messages from the topic's disk queue to its channels, a batch per turn:
+   * into memory while there is room, or (--mem-queue-size=0) to each channel's disk.
+   */
+  private drain(): void {
+    this.drainScheduled = false;
+    const disk = this.disk;
+    if (disk === null || this.deleted || this.paused || this.channelList.length === 0) return;
+    const limit = this.memoryLimit;
+    let moved = 0;
+    while (moved < DRAIN_BATCH && disk.depth > 0) {
+      if (limit > 0 && this.queue.length >= limit) {
+        this.release();
+        if (this.queue.length >= limit) break; // resumes from release() when channels read on
+      }
+      const payload = disk.readNext();
+      if (payload === null) break;
+      const message = readMessageRecord(payload, this.nsqd.newSequence, this.nsqd.ids.node).message;
+      if (limit > 0) this.queue.push(message);
+      else for (const channel of this.channelList) channel.overflow(message);
+      moved++;
+    }
+    for (const channel of this.channelList) channel.pump();
+    if (moved === DRAIN_BATCH) this.scheduleDrain();
   }
 
   // ---- channels ----
@@ -147,6 +203,7 @@ export class Topic {
     this.channels.set(name, channel);
     this.channelList = [...this.channels.values()];
     this.nsqd.notify("channel-created", this, channel);
+    this.scheduleDrain();
     return channel;
   }
 
@@ -159,7 +216,7 @@ export class Topic {
     if (channel === undefined) return false;
     this.channels.delete(name);
     this.channelList = [...this.channels.values()];
-    channel.close();
+    channel.close(true);
     if (this.channelList.length > 0) this.release();
     else this.dropUntil(this.visibleEnd); // what the last channel had not read went with it
     this.nsqd.notify("channel-deleted", this, channel);
@@ -173,18 +230,22 @@ export class Topic {
     if (this.paused) return;
     this.pausedAt = this.endPosition;
     this.paused = true;
+    this.nsqd.metadataChanged();
   }
 
   unpause(): void {
     if (!this.paused) return;
     this.paused = false;
+    this.nsqd.metadataChanged();
     for (const channel of this.channelList) channel.pump();
+    this.scheduleDrain();
   }
 
   /** Drops the messages waiting in the topic itself (not those channels already hold). */
   empty(): void {
     if (this.channelList.length === 0) this.dropUntil(this.endPosition);
     else while (this.endPosition > this.visibleEnd) this.queue.pop();
+    this.disk?.empty();
   }
 
   private dropUntil(position: number): void {
@@ -194,11 +255,25 @@ export class Topic {
     }
   }
 
-  close(): void {
+  /**
+   * Shutdown: every channel writes what it holds to its disk queue, and the topic
+   * writes the messages no channel has seen yet to its own.
+   */
+  persist(): void {
+    for (const channel of this.channelList) channel.persist();
+    const disk = this.disk;
+    if (disk === null) return;
+    const from = this.channelList.length === 0 ? this.basePosition : this.visibleEnd;
+    for (let p = from; p < this.endPosition; p++) writeMessageRecord(disk, this.messageAt(p), 0);
+  }
+
+  /** Stops everything; `deleteData` also removes the disk queues (topic deleted). */
+  close(deleteData: boolean): void {
     this.deleted = true;
-    for (const channel of this.channelList) channel.close();
+    for (const channel of this.channelList) channel.close(deleteData);
     this.channels.clear();
     this.channelList = [];
     this.queue.clear();
+    if (this.disk !== null) this.nsqd.closeDiskQueue(this.disk, deleteData);
   }
 }

@@ -171,6 +171,9 @@ export class ClientV2 implements CommandHandler, Consumer {
   /** Writes what is buffered; whatever the socket does not take waits for drain. */
   flush(): void {
     if (this.out.length === 0 || this.closed) return;
+    // an OK in this buffer may stand for a message still waiting for its fsync
+    const store = this.host.nsqd.store;
+    if (store.hasPendingWrites) store.barrier();
     const written = this.socket.write(this.out.pending());
     if (written < 0) return;
     this.out.consume(written);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startNsqd, type RunningNsqd } from "../../src/cli/nsqd.ts";
 import { Logger } from "../../src/core/logger.ts";
 import { parseNsqdOptions } from "../../src/core/options.ts";
@@ -8,10 +11,26 @@ const quiet = new Logger({
   prefix: "[nsqd] ",
 });
 
-/** An nsqd in this process on a free loopback port. */
+/**
+ * An nsqd in this process on a free loopback port, with its data in a fresh temp
+ * dir (removed by stop() unless the test passed its own dataPath).
+ */
 export function startTestNsqd(overrides: Record<string, unknown> = {}): RunningNsqd {
-  const options = parseNsqdOptions({ tcpAddress: "127.0.0.1:0", httpAddress: "127.0.0.1:0", ...overrides });
-  return startNsqd(options, quiet);
+  const ownDir = overrides.dataPath === undefined ? mkdtempSync(join(tmpdir(), "bunsq-test-")) : null;
+  const options = parseNsqdOptions({
+    tcpAddress: "127.0.0.1:0",
+    httpAddress: "127.0.0.1:0",
+    ...(ownDir !== null ? { dataPath: ownDir } : {}),
+    ...overrides,
+  });
+  const running = startNsqd(options, quiet);
+  if (ownDir === null) return running;
+  const stop = running.stop.bind(running);
+  running.stop = () => {
+    stop();
+    rmSync(ownDir, { recursive: true, force: true });
+  };
+  return running;
 }
 
 /** Polls until check() is truthy. */

@@ -1,4 +1,7 @@
 import type { Subprocess } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const NSQD_ENTRY = `${import.meta.dir}/../../src/cli/nsqd.ts`;
 
@@ -29,28 +32,45 @@ export async function waitListening(port: number, proc?: Subprocess, timeoutMs =
 export interface NsqdProcess {
   proc: Subprocess<"ignore", "pipe", "pipe">;
   port: number;
+  dataPath: string;
 }
 
-/** Starts the nsqd program as a child process on a free loopback port. */
-export async function spawnNsqd(args: string[] = [], cwd?: string): Promise<NsqdProcess> {
+/** A fresh temporary directory; the caller removes it (see removeDir). */
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), "bunsq-proc-"));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Starts the nsqd program as a child process on a free loopback port, with its
+ * data in `dataPath` (a new temp dir if not given; the caller removes it).
+ */
+export async function spawnNsqd(args: string[] = [], dataPath = tempDataDir()): Promise<NsqdProcess> {
   const port = freePort();
-  const proc = Bun.spawn(["bun", NSQD_ENTRY, `--tcp-address=127.0.0.1:${port}`, ...args], {
-    cwd,
+  const proc = Bun.spawn(
+    ["bun", NSQD_ENTRY, `--tcp-address=127.0.0.1:${port}`, `--data-path=${dataPath}`, ...args],
+    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  await waitListening(port, proc);
+  return { proc, port, dataPath };
+}
+
+/** Runs the nsqd program to completion (for --help, --version and bad flags), in a temp data path. */
+export async function runNsqd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dataPath = tempDataDir();
+  const proc = Bun.spawn(["bun", NSQD_ENTRY, `--data-path=${dataPath}`, ...args], {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
-  await waitListening(port, proc);
-  return { proc, port };
-}
-
-/** Runs the nsqd program to completion (for --help, --version and bad flags). */
-export async function runNsqd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn(["bun", NSQD_ENTRY, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
+  removeDir(dataPath);
   return { code, stdout, stderr };
 }

@@ -252,26 +252,62 @@ describe("ephemeral topics and channels", () => {
 });
 
 describe("memory limit", () => {
-  test("a full memory queue answers E_PUB_FAILED / E_MPUB_FAILED and keeps what it has", async () => {
+  test("past --mem-queue-size messages go to disk and come back in order", async () => {
     const s = start({ memQueueSize: 3 });
     const p = await connect(s);
-    for (let i = 0; i < 3; i++) await p.publish("full", `m${i}`);
-    p.pub("full", "m3");
-    expect(await p.error()).toStartWith("E_PUB_FAILED PUB failed mem-queue-size (3) reached");
-    await p.waitClosed();
-    const p2 = await connect(s);
-    p2.mpub("full", ["x", "y"]);
-    expect(await p2.error()).toStartWith("E_MPUB_FAILED MPUB failed");
+    for (let i = 0; i < 5; i++) await p.publish("full", `m${i}`);
+    p.mpub("full", ["m5", "m6"]);
+    expect(await p.response()).toBe("OK");
+    const topic = s.nsqd.getExistingTopic("full")!;
+    expect(topic.depth).toBe(7);
+    expect(topic.backendDepth).toBe(4);
     const c = await connect(s);
     await c.subscribe("full", "ch", 10);
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 7; i++) {
       const m = await c.message();
       expect(text(m.body)).toBe(`m${i}`);
       c.fin(m.id);
     }
-    const p3 = await connect(s);
-    await p3.publish("full", "room again");
-    expect(text((await c.message()).body)).toBe("room again");
+    await until(() => topic.depth === 0 && topic.getExistingChannel("ch")!.depth === 0, "drained");
+  });
+
+  test("a slow channel spills to its own disk queue without holding back a fast one", async () => {
+    const s = start({ memQueueSize: 10 });
+    const fast = await connect(s);
+    await fast.subscribe("spill", "fast", 100);
+    const slow = await connect(s);
+    await slow.subscribe("spill", "slow", 0);
+    const p = await connect(s);
+    for (let i = 0; i < 50; i++) p.pub("spill", `m${i}`);
+    for (let i = 0; i < 50; i++) expect(await p.response()).toBe("OK");
+    for (let i = 0; i < 50; i++) {
+      const m = await fast.message();
+      expect(text(m.body)).toBe(`m${i}`);
+      fast.fin(m.id);
+    }
+    const channel = s.nsqd.getExistingTopic("spill")!.getExistingChannel("slow")!;
+    expect(channel.depth).toBe(50);
+    expect(channel.backendDepth).toBeGreaterThanOrEqual(40);
+    slow.rdy(100);
+    for (let i = 0; i < 50; i++) {
+      const m = await slow.message();
+      expect(text(m.body)).toBe(`m${i}`);
+      slow.fin(m.id);
+    }
+  });
+
+  test("--mem-queue-size=0 sends every message through disk", async () => {
+    const s = start({ memQueueSize: 0 });
+    const c = await connect(s);
+    await c.subscribe("disk0", "ch", 5);
+    const p = await connect(s);
+    p.mpub("disk0", ["a", "b", "c"]);
+    expect(await p.response()).toBe("OK");
+    for (const want of ["a", "b", "c"]) {
+      const m = await c.message();
+      expect(text(m.body)).toBe(want);
+      c.fin(m.id);
+    }
   });
 });
 

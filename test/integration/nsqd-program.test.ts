@@ -1,10 +1,18 @@
 /** The nsqd program as a user runs it: flags, --config, bad values, signals. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "../helpers/raw-client.ts";
-import { freePort, runNsqd, spawnNsqd, waitListening, NSQD_ENTRY, type NsqdProcess } from "../helpers/process.ts";
+import {
+  freePort,
+  removeDir,
+  runNsqd,
+  spawnNsqd,
+  waitListening,
+  NSQD_ENTRY,
+  type NsqdProcess,
+} from "../helpers/process.ts";
 
 let running: NsqdProcess[] = [];
 let dirs: string[] = [];
@@ -12,6 +20,7 @@ afterEach(async () => {
   for (const r of running) {
     r.proc.kill("SIGKILL");
     await r.proc.exited;
+    removeDir(r.dataPath);
   }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   running = [];
@@ -53,21 +62,28 @@ describe("nsqd program", () => {
     const dir = tempDir();
     const port = freePort();
     const cfg = join(dir, "nsqd.toml");
-    writeFileSync(cfg, `tcp_address = "127.0.0.1:${port}"\nmem_queue_size = 1\nmax_msg_size = 10\nlog_level = "warn"\n`);
+    const data = join(dir, "data");
+    writeFileSync(
+      cfg,
+      `tcp_address = "127.0.0.1:${port}"\ndata_path = "${data}"\nmax_msg_size = 10\nmax_rdy_count = 7\nlog_level = "warn"\n`,
+    );
     const proc = Bun.spawn(["bun", NSQD_ENTRY, `--config=${cfg}`, "--max-msg-size=20"], {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
     });
-    running.push({ proc, port });
+    running.push({ proc, port, dataPath: data });
     await waitListening(port, proc);
     const c = await RawClient.connect(port);
     c.pub("cfg", "x".repeat(21));
     expect(await c.error()).toBe("E_BAD_MESSAGE PUB message too big 21 > 20");
     const d = await RawClient.connect(port);
     await d.publish("cfg", "x".repeat(20));
-    d.pub("cfg", "second");
-    expect(await d.error()).toStartWith("E_PUB_FAILED PUB failed mem-queue-size (1) reached");
+    await d.subscribe("cfg", "ch");
+    d.rdy(8);
+    expect(await d.error()).toBe("E_INVALID RDY count 8 out of range 0-7");
+    // the data path came from the file too
+    expect(existsSync(join(data, "nsqd.dat"))).toBe(true);
   });
 
   test("a bad flag value stops start-up with a message naming the flag", async () => {
@@ -83,9 +99,9 @@ describe("nsqd program", () => {
   });
 
   test("features that have not landed are refused, not silently ignored", async () => {
-    const r = await runNsqd([`--tcp-address=127.0.0.1:${freePort()}`, "--lookupd-tcp-address=127.0.0.1:4160"]);
+    const r = await runNsqd([`--tcp-address=127.0.0.1:${freePort()}`, "--statsd-address=127.0.0.1:8125"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("--lookupd-tcp-address");
+    expect(r.stderr).toContain("--statsd-address");
   });
 
   test("--help lists nsqd's flags and --version prints the version", async () => {

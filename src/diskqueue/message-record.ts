@@ -1,0 +1,40 @@
+import { Delivery, Message } from "../core/message.ts";
+import { MESSAGE_HEADER_SIZE, MESSAGE_ID_LENGTH, readUint64BE, writeUint64BE } from "../protocol/frames.ts";
+import { parseMessageId, parsedNode, writeMessageId } from "../protocol/message-id.ts";
+import type { DiskQueue } from "./disk-queue.ts";
+
+/**
+ * Messages on disk use nsqd's own layout, [8-byte timestamp][2-byte attempts]
+ * [16-byte id][body], so a record is exactly a message frame's payload.
+ */
+export const MIN_RECORD_SIZE = MESSAGE_HEADER_SIZE;
+
+export function writeMessageRecord(queue: DiskQueue, message: Message, attempts: number): void {
+  const body = message.body;
+  const pos = queue.reserveRecord(MESSAGE_HEADER_SIZE + body.length);
+  const buf = queue.writeBuffer;
+  writeUint64BE(buf, pos, message.timestamp);
+  buf[pos + 8] = attempts >>> 8;
+  buf[pos + 9] = attempts;
+  writeMessageId(buf, pos + 10, message.node, message.sequence);
+  buf.set(body, pos + MESSAGE_HEADER_SIZE);
+}
+
+/**
+ * Decodes a record into a delivery carrying its attempts; the body is copied out
+ * of the queue's read buffer. An id that is not in bunsq's layout (a foreign data
+ * file) gets a fresh sequence so the message can still be tracked in flight.
+ */
+export function readMessageRecord(payload: Uint8Array, newSequence: () => number, node: number): Delivery {
+  const timestamp = readUint64BE(payload, 0);
+  let sequence = parseMessageId(payload, 10);
+  let idNode = parsedNode;
+  if (sequence < 0) {
+    sequence = newSequence();
+    idNode = node;
+  }
+  const body = payload.slice(10 + MESSAGE_ID_LENGTH);
+  const d = new Delivery(new Message(sequence, idNode, timestamp, body, 0));
+  d.attempts = (payload[8] << 8) | payload[9];
+  return d;
+}

@@ -1,0 +1,95 @@
+import type { Logger } from "../core/logger.ts";
+import { DiskQueue } from "./disk-queue.ts";
+import { MIN_RECORD_SIZE } from "./message-record.ts";
+
+export interface DiskStoreOptions {
+  dataPath: string;
+  maxBytesPerFile: number;
+  maxMsgSize: number;
+  /** fsync after this many records per queue (1: before every publish is acknowledged). */
+  syncEvery: number;
+  /** fsync and save positions at least this often (ms). */
+  syncTimeout: number;
+}
+
+/**
+ * The nsqd's disk queues and when they reach stable storage. Writes are buffered
+ * during an event-loop turn; barrier() runs before any response of that turn is
+ * written, so with --sync-every=1 one fsync acknowledges every publish of the
+ * turn (group commit). A timer fsyncs and saves positions every --sync-timeout.
+ */
+export class DiskStore {
+  private readonly queues = new Set<DiskQueue>();
+  private readonly dirty: DiskQueue[] = [];
+  private barrierScheduled = false;
+  private readonly runBarrier = () => this.barrier();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly opts: DiskStoreOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  open(name: string): DiskQueue {
+    const queue = new DiskQueue({
+      dataPath: this.opts.dataPath,
+      name,
+      maxBytesPerFile: this.opts.maxBytesPerFile,
+      minRecordSize: MIN_RECORD_SIZE,
+      maxRecordSize: MIN_RECORD_SIZE + this.opts.maxMsgSize,
+      logger: this.logger,
+      onWrite: (q) => this.markDirty(q),
+    });
+    this.queues.add(queue);
+    return queue;
+  }
+
+  private markDirty(queue: DiskQueue): void {
+    this.dirty.push(queue);
+    if (!this.barrierScheduled) {
+      this.barrierScheduled = true;
+      setImmediate(this.runBarrier);
+    }
+  }
+
+  /** Records were written since the last barrier. */
+  get hasPendingWrites(): boolean {
+    return this.dirty.length > 0;
+  }
+
+  /** Writes this turn's records; fsyncs the queues that reached --sync-every. */
+  barrier(): void {
+    this.barrierScheduled = false;
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const queue = dirty[i];
+      queue.dirty = false;
+      if (queue.unsynced >= this.opts.syncEvery) queue.syncData();
+      else queue.flush();
+    }
+    dirty.length = 0;
+  }
+
+  /** Forgets a queue whose topic or channel is gone (its files are already handled). */
+  forget(queue: DiskQueue): void {
+    this.queues.delete(queue);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.syncAll(), this.opts.syncTimeout);
+  }
+
+  /** fsync and positions for every queue that changed. */
+  syncAll(): void {
+    this.barrier();
+    for (const queue of this.queues) queue.sync();
+  }
+
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.barrier();
+    for (const queue of this.queues) queue.close();
+    this.queues.clear();
+  }
+}
