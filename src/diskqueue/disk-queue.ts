@@ -223,10 +223,8 @@ export class DiskQueue {
   }
 
   private openReadFile(): void {
-    if (this.readFdFileNum === this.readFileNum) {
-      if (this.readFileNum === this.writeFileNum) this.readFileSize = fstatSync(this.readFd).size;
-      return;
-    }
+    // the file being written is read up to writePos; the others' sizes are checked at their end
+    if (this.readFdFileNum === this.readFileNum) return;
     this.closeReadFile();
     const path = this.segmentPath(this.readFileNum);
     if (!existsSync(path)) {
