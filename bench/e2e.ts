@@ -9,6 +9,9 @@
  *                    [--nsqd-arg=--mem-queue-size=0 ...]
  */
 import type { Socket } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { FrameDecoder } from "../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_MESSAGE, writeUint32BE } from "../src/protocol/frames.ts";
 
@@ -26,6 +29,8 @@ const rdy = num("rdy", 2500);
 const conns = num("conns", 2);
 const nsqdArgs = args.get("nsqd-arg") ?? ["--mem-queue-size=100000000"];
 const topic = `bench_${Date.now()}`;
+/** nsqd's data goes to a temp dir, removed at the end. */
+const dataPath = mkdtempSync(join(tmpdir(), "bunsq-e2e-"));
 
 async function freePort(): Promise<number> {
   const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -36,7 +41,15 @@ async function freePort(): Promise<number> {
 
 async function startNsqd(port: number) {
   const proc = Bun.spawn(
-    ["bun", `${import.meta.dir}/../src/cli/nsqd.ts`, `--tcp-address=127.0.0.1:${port}`, "--log-level=warn", ...nsqdArgs],
+    [
+      "bun",
+      `${import.meta.dir}/../src/cli/nsqd.ts`,
+      `--tcp-address=127.0.0.1:${port}`,
+      "--http-address=127.0.0.1:0",
+      `--data-path=${dataPath}`,
+      "--log-level=warn",
+      ...nsqdArgs,
+    ],
     { stdout: "inherit", stderr: "inherit" },
   );
   for (let i = 0; i < 200; i++) {
@@ -228,4 +241,5 @@ try {
 } finally {
   nsqd.kill("SIGTERM");
   await nsqd.exited;
+  rmSync(dataPath, { recursive: true, force: true });
 }

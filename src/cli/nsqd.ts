@@ -4,18 +4,26 @@
  * its TCP door, and process concerns (signals, exit codes).
  */
 import { mkdirSync } from "node:fs";
-import { FlagError, OptionsError, formatHelp } from "./flags.ts";
-import { NSQD, VERSION } from "../core/nsqd.ts";
+import { NSQD } from "../core/nsqd.ts";
 import { Logger } from "../core/logger.ts";
 import { nsqdOptionTable, resolveNsqdOptions, type NsqdOptions } from "../core/options.ts";
 import { TcpServer } from "../tcp/server.ts";
+import { HttpServer } from "../http/server.ts";
+import { LookupPeers } from "../lookupd/nsqd-peers.ts";
 import { splitHostPort } from "./address.ts";
+import { main } from "./program.ts";
 
 export interface RunningNsqd {
   nsqd: NSQD;
   tcp: TcpServer;
   /** The TCP port actually bound (useful with port 0). */
   tcpPort: number;
+  http: HttpServer;
+  /** The HTTP port actually bound. */
+  httpPort: number;
+  /** Connections to --lookupd-tcp-address; setAddresses() changes them at run time. */
+  lookupPeers: LookupPeers;
+  /** Stops accepting, closes clients, writes what is in memory to disk, saves metadata. */
   stop(): void;
 }
 
@@ -25,7 +33,6 @@ function unsupported(options: NsqdOptions): string[] {
   if (options.tlsCert !== "") problems.push("--tls-cert/--tls-key (TLS)");
   if (options.authHttpAddresses.length > 0) problems.push("--auth-http-address (AUTH)");
   if (options.statsdAddress !== "") problems.push("--statsd-address (statsd)");
-  if (options.lookupdTcpAddresses.length > 0) problems.push("--lookupd-tcp-address (nsqlookupd registration)");
   return problems;
 }
 
@@ -34,63 +41,46 @@ export function startNsqd(options: NsqdOptions, logger?: Logger): RunningNsqd {
   if (problems.length > 0) throw new Error(`not supported yet by bunsq: ${problems.join(", ")}`);
   if (options.dataPath !== "") mkdirSync(options.dataPath, { recursive: true });
   const nsqd = new NSQD(options, logger);
+  nsqd.start(); // locks the data path and restores topics before any client can connect
   const tcp = new TcpServer(nsqd);
   const { hostname, port } = splitHostPort(options.tcpAddress);
-  tcp.listen(hostname, port);
-  nsqd.start();
+  const lookupPeers = new LookupPeers(nsqd, {
+    tcpPort: () => options.broadcastTcpPort || tcp.port,
+    httpPort: () => options.broadcastHttpPort || http.port,
+  });
+  const http = new HttpServer(nsqd, tcp, { onLookupdAddressesChanged: (a) => lookupPeers.setAddresses(a) });
+  const httpAddress = splitHostPort(options.httpAddress);
+  try {
+    tcp.listen(hostname, port);
+    http.listen(httpAddress.hostname, httpAddress.port);
+  } catch (err) {
+    tcp.close();
+    nsqd.close(false);
+    throw err;
+  }
+  lookupPeers.setAddresses(options.lookupdTcpAddresses);
   return {
     nsqd,
     tcp,
     tcpPort: tcp.port,
+    http,
+    httpPort: http.port,
+    lookupPeers,
     stop() {
+      lookupPeers.close();
+      http.close();
       tcp.close();
-      nsqd.close();
+      nsqd.close(true);
     },
   };
 }
 
-function main(argv: string[]): number {
-  let resolved;
-  try {
-    resolved = resolveNsqdOptions(argv);
-  } catch (err) {
-    if (err instanceof FlagError || err instanceof OptionsError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  if (resolved.help) {
-    process.stdout.write(formatHelp("nsqd", nsqdOptionTable));
-    return 0;
-  }
-  if (resolved.version) {
-    process.stdout.write(`nsqd v${VERSION} (bun ${Bun.version})\n`);
-    return 0;
-  }
-  const options = resolved.options;
-  const logger = new Logger({ level: options.logLevel, prefix: options.logPrefix });
-  let running: RunningNsqd | null = null;
-  // handlers first: a signal that arrives as soon as the port is open must still exit cleanly
-  const shutdown = (signal: string) => {
-    logger.info(`received ${signal}, exiting`);
-    running?.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  logger.info(`nsqd v${VERSION} (bun ${Bun.version})`);
-  logger.info(`ID: ${options.nodeId}`);
-  try {
-    running = startNsqd(options, logger);
-  } catch (err) {
-    logger.fatal((err as Error).message);
-    return 1;
-  }
-  return -1;
-}
-
 if (import.meta.main) {
-  const code = main(process.argv.slice(2));
-  if (code >= 0) process.exit(code);
+  main({
+    name: "nsqd",
+    table: nsqdOptionTable,
+    resolve: resolveNsqdOptions,
+    start: startNsqd,
+    banner: (options, logger) => logger.info(`ID: ${options.nodeId}`),
+  });
 }

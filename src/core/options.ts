@@ -1,6 +1,7 @@
 // nsqd's options: one table (flag names, config keys and defaults of NSQ 1.3 nsqd,
 // plus bunsq's own max-connections) from which schema, argv parser and help derive.
 
+import { logLevelOption, logPrefixOption } from "../cli/common-options.ts";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
@@ -17,7 +18,6 @@ import {
   type OptionSpec,
   type OptionsOf,
 } from "../cli/flags.ts";
-import { LOG_LEVELS, parseLogLevel } from "./logger.ts";
 
 export const TLS_VERSIONS = ["ssl3.0", "tls1.0", "tls1.1", "tls1.2", "tls1.3"] as const;
 export type TlsVersionName = (typeof TLS_VERSIONS)[number];
@@ -49,23 +49,8 @@ function normalizeTlsMinVersion(raw: string): string {
 
 export const nsqdOptionTable = [
   // basic
-  {
-    key: "logLevel",
-    flag: "log-level",
-    kind: "string",
-    default: "info",
-    choices: LOG_LEVELS,
-    normalize: (raw: string) => {
-      try {
-        return parseLogLevel(raw);
-      } catch {
-        throw new Error(`must be one of ${LOG_LEVELS.join(", ")}`);
-      }
-    },
-    valueName: "value",
-    help: "lowest level that is logged: debug, info, warn, error or fatal",
-  },
-  { key: "logPrefix", flag: "log-prefix", kind: "string", default: "[nsqd] ", help: "text put at the start of every log line" },
+  logLevelOption,
+  logPrefixOption("[nsqd] "),
   {
     key: "nodeId",
     flag: "node-id",

@@ -1,0 +1,29 @@
+/** Option specs every bunsq daemon shares, declared once for their option tables. */
+import { LOG_LEVELS, parseLogLevel } from "../core/logger.ts";
+
+export const logLevelOption = {
+  key: "logLevel",
+  flag: "log-level",
+  kind: "string",
+  default: "info",
+  choices: LOG_LEVELS,
+  normalize: (raw: string) => {
+    try {
+      return parseLogLevel(raw);
+    } catch {
+      throw new Error(`must be one of ${LOG_LEVELS.join(", ")}`);
+    }
+  },
+  valueName: "value",
+  help: "lowest level that is logged: debug, info, warn, error or fatal",
+} as const;
+
+export function logPrefixOption<P extends string>(prefix: P) {
+  return {
+    key: "logPrefix",
+    flag: "log-prefix",
+    kind: "string",
+    default: prefix,
+    help: "text put at the start of every log line",
+  } as const;
+}

@@ -1,0 +1,36 @@
+import { Elysia } from "elysia";
+import { VERSION } from "../../core/nsqd.ts";
+import type { HttpContext } from "../context.ts";
+import { jsonResponse, textResponse } from "../errors.ts";
+import { nsqHandler } from "../handler.ts";
+import { ErrorBody, InfoBody, OkText } from "../schemas.ts";
+
+const NS_PER_MS = 1_000_000;
+
+export function basicRoutes(ctx: HttpContext) {
+  const nsqd = ctx.nsqd;
+  return new Elysia()
+    .get(
+      "/ping",
+      nsqHandler(ctx, () => textResponse("OK")),
+      { response: { 200: OkText, 500: ErrorBody }, detail: { tags: ["nsqd"], summary: "Liveness: OK while healthy" } },
+    )
+    .get(
+      "/info",
+      nsqHandler(ctx, () =>
+        jsonResponse({
+          version: VERSION,
+          broadcast_address: nsqd.options.broadcastAddress,
+          hostname: nsqd.hostname,
+          http_port: ctx.httpPort(),
+          tcp_port: ctx.tcp.port,
+          start_time: Math.floor(nsqd.startTime / 1000),
+          max_heartbeat_interval: nsqd.options.maxHeartbeatInterval * NS_PER_MS,
+          max_output_buffer_size: nsqd.options.maxOutputBufferSize,
+          max_output_buffer_timeout: nsqd.options.maxOutputBufferTimeout * NS_PER_MS,
+          max_deflate_level: nsqd.options.maxDeflateLevel,
+        }),
+      ),
+      { response: { 200: InfoBody }, detail: { tags: ["nsqd"], summary: "Version, addresses, ports and limits" } },
+    );
+}

@@ -1,0 +1,126 @@
+import { Elysia } from "elysia";
+import { PublishError, type Topic } from "../../core/topic.ts";
+import { decodeMpub } from "../../protocol/mpub.ts";
+import { readBodyLimited } from "../body.ts";
+import type { HttpContext } from "../context.ts";
+import { HttpError, textResponse } from "../errors.ts";
+import { nsqHandler, queryOf } from "../handler.ts";
+import { queryBool } from "../query.ts";
+import { ErrorBody, MpubQuery, OkText, PubQuery, textBody } from "../schemas.ts";
+import { topicName } from "./args.ts";
+
+const NEWLINE = 0x0a;
+
+function put(topic: Topic, bodies: Uint8Array[], count: number, deferMs: number): Response {
+  if (count > 0) {
+    try {
+      topic.publish(bodies, count, deferMs);
+    } catch (err) {
+      if (!(err instanceof PublishError)) throw err;
+      if (topic.deleted) throw new HttpError(503, "EXITING");
+      topic.nsqd.logger.error(`HTTP: publish to TOPIC(${topic.name}) failed - ${err.message}`);
+      throw new HttpError(500, "PUB_FAILED");
+    }
+  }
+  return textResponse("OK");
+}
+
+/** Splits a newline-separated body into messages (views of it), skipping empty lines. */
+function splitLines(body: Uint8Array, maxMsgSize: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  while (start <= body.length) {
+    let end = body.indexOf(NEWLINE, start);
+    if (end < 0) end = body.length;
+    const size = end - start;
+    if (size > maxMsgSize) throw new HttpError(413, "MSG_TOO_BIG");
+    if (size > 0) out.push(body.subarray(start, end));
+    start = end + 1;
+  }
+  return out;
+}
+
+export function publishRoutes(ctx: HttpContext) {
+  const nsqd = ctx.nsqd;
+  const errors = { 400: ErrorBody, 413: ErrorBody, 500: ErrorBody, 503: ErrorBody };
+  const single: Uint8Array[] = [];
+  return new Elysia()
+    .post(
+      "/pub",
+      nsqHandler(
+        ctx,
+        async (request) => {
+          const { maxMsgSize, maxReqTimeout } = nsqd.options;
+          const body = await readBodyLimited(request, maxMsgSize);
+          if (body === null) throw new HttpError(413, "MSG_TOO_BIG");
+          if (body.length === 0) throw new HttpError(400, "MSG_EMPTY");
+          const query = queryOf(request);
+          const topic = nsqd.getTopic(topicName(query));
+          let deferMs = 0;
+          const deferText = query.get("defer");
+          if (deferText !== undefined) {
+            deferMs = /^[+-]?\d+$/.test(deferText) ? Number(deferText) : Number.NaN;
+            if (!(deferMs >= 0 && deferMs <= maxReqTimeout)) throw new HttpError(400, "INVALID_DEFER");
+          }
+          single[0] = body;
+          return put(topic, single, 1, deferMs);
+        },
+        false,
+      ),
+      {
+        parse: "none",
+        query: PubQuery,
+        response: { 200: OkText, ...errors },
+        detail: {
+          tags: ["publish"],
+          summary: "Publish one message (the request body)",
+          requestBody: textBody("The message, up to --max-msg-size bytes"),
+        },
+      },
+    )
+    .post(
+      "/mpub",
+      nsqHandler(
+        ctx,
+        async (request) => {
+          const { maxMsgSize, maxBodySize } = nsqd.options;
+          const declared = request.headers.get("content-length");
+          if (declared !== null && Number(declared) > maxBodySize) throw new HttpError(413, "BODY_TOO_BIG");
+          const query = queryOf(request);
+          const topic = nsqd.getTopic(topicName(query));
+          const binaryParam = query.get("binary");
+          let binary = queryBool(binaryParam) ?? false;
+          if (binaryParam !== undefined && queryBool(binaryParam) === undefined) {
+            binary = true;
+            nsqd.logger.warn(`deprecated value '${binaryParam}' used for /mpub binary param`);
+          }
+          const body = await readBodyLimited(request, maxBodySize);
+          if (body === null) throw new HttpError(413, "BODY_TOO_BIG");
+          if (!binary) {
+            const messages = splitLines(body, maxMsgSize);
+            return put(topic, messages, messages.length, 0);
+          }
+          const messages: Uint8Array[] = [];
+          const count = decodeMpub(body, maxMsgSize, maxBodySize, messages);
+          // nsqd answers 413 with the TCP error code minus its "E_"
+          if (typeof count !== "number") throw new HttpError(413, count.code.slice(2));
+          return put(topic, messages, count, 0);
+        },
+        false,
+      ),
+      {
+        parse: "none",
+        query: MpubQuery,
+        response: { 200: OkText, ...errors },
+        detail: {
+          tags: ["publish"],
+          summary: "Publish several messages at once",
+          requestBody: textBody(
+            "One message per line (empty lines skipped), or with binary=true a 4-byte big-endian count followed by " +
+              "each message as a 4-byte big-endian size and its bytes; up to --max-body-size bytes in all",
+          ),
+        },
+      },
+    );
+}
+

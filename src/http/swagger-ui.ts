@@ -1,0 +1,66 @@
+/**
+ * The Swagger UI, served from the installed swagger-ui-dist package so it works
+ * with no internet: the page, its assets and the OpenAPI document all come from
+ * this nsqd.
+ */
+import { dirname, join } from "node:path";
+import { Elysia, t } from "elysia";
+import { errorResponse } from "./errors.ts";
+
+export const DOCS_PATH = "/openapi";
+export const SPEC_PATH = "/openapi/json";
+
+const ASSETS_DIR = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
+const ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"]);
+
+const page = (title: string) => `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${title}</title>
+  <link rel="stylesheet" href="${DOCS_PATH}/assets/swagger-ui.css">
+  <link rel="icon" type="image/png" href="${DOCS_PATH}/assets/favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="${DOCS_PATH}/assets/swagger-ui-bundle.js"></script>
+  <script src="${DOCS_PATH}/init.js"></script>
+</body>
+</html>
+`;
+
+// validatorUrl null: the default badge would call validator.swagger.io
+const INIT = `window.ui = SwaggerUIBundle({
+  url: ${JSON.stringify(SPEC_PATH)},
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout"
+});
+`;
+
+const hidden = { detail: { hide: true } };
+
+/** The page (titled for the daemon that serves it), its start-up script and its assets. */
+export function swaggerUiRoutes(title: string) {
+  const html = page(title);
+  return new Elysia()
+    .get(DOCS_PATH, () => new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } }), hidden)
+    .get(
+      `${DOCS_PATH}/init.js`,
+      () => new Response(INIT, { headers: { "Content-Type": "text/javascript; charset=utf-8" } }),
+      hidden,
+    )
+    .get(
+      `${DOCS_PATH}/assets/:file`,
+      ({ params }) => {
+        if (!ASSETS.has(params.file)) return errorResponse(404, "NOT_FOUND");
+        return new Response(Bun.file(join(ASSETS_DIR, params.file)), {
+          headers: { "Cache-Control": "public, max-age=86400" },
+        });
+      },
+      { params: t.Object({ file: t.String() }), ...hidden },
+    );
+}
