@@ -15,7 +15,11 @@ export class HttpServer {
   /** Called after PUT /config/nsqlookupd_tcp_addresses stored a new list (the program wires its lookup peers). */
   onLookupdAddressesChanged: ((addresses: readonly string[]) => void) | null;
 
-  constructor(nsqd: NSQD, tcp: TcpServer, options: HttpServerOptions = {}) {
+  constructor(
+    private readonly nsqd: NSQD,
+    tcp: TcpServer,
+    options: HttpServerOptions = {},
+  ) {
     this.onLookupdAddressesChanged = options.onLookupdAddressesChanged ?? null;
     this.rates = new RateTracker(nsqd);
     this.app = createHttpApp({
@@ -40,6 +44,7 @@ export class HttpServer {
       throw new Error(`listen (${hostname}:${port}) failed - ${(err as Error).message}${code ? ` (${code})` : ""}`);
     }
     this.rates.start();
+    this.nsqd.logger.info(`HTTP: listening on ${hostname}:${this.port}`);
   }
 
   close(): void {
