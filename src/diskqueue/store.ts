@@ -22,6 +22,7 @@ export class DiskStore {
   private readonly queues = new Set<DiskQueue>();
   private readonly dirty: DiskQueue[] = [];
   private barrierScheduled = false;
+  private waiters: (() => void)[] = [];
   private readonly runBarrier = () => this.barrier();
   private timer: ReturnType<typeof setInterval> | null = null;
 
@@ -57,6 +58,15 @@ export class DiskStore {
     return this.dirty.length > 0;
   }
 
+  /**
+   * Resolves once this turn's records have passed the barrier (for answers that do
+   * not go through the TCP output path, such as HTTP publishes).
+   */
+  settled(): Promise<void> {
+    if (this.dirty.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
   /** Writes this turn's records; fsyncs the queues that reached --sync-every. */
   barrier(): void {
     this.barrierScheduled = false;
@@ -68,6 +78,11 @@ export class DiskStore {
       else queue.flush();
     }
     dirty.length = 0;
+    if (this.waiters.length > 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const resolve of waiters) resolve();
+    }
   }
 
   /** Forgets a queue whose topic or channel is gone (its files are already handled). */

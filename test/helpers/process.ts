@@ -32,6 +32,8 @@ export async function waitListening(port: number, proc?: Subprocess, timeoutMs =
 export interface NsqdProcess {
   proc: Subprocess<"ignore", "pipe", "pipe">;
   port: number;
+  /** 0 when the caller chose its own --http-address. */
+  httpPort: number;
   dataPath: string;
 }
 
@@ -50,18 +52,21 @@ export function removeDir(dir: string): void {
  */
 export async function spawnNsqd(args: string[] = [], dataPath = tempDataDir()): Promise<NsqdProcess> {
   const port = freePort();
+  const httpPort = args.some((a) => a.startsWith("--http-address")) ? 0 : freePort();
+  const httpArg = httpPort > 0 ? [`--http-address=127.0.0.1:${httpPort}`] : [];
   const proc = Bun.spawn(
-    ["bun", NSQD_ENTRY, `--tcp-address=127.0.0.1:${port}`, `--data-path=${dataPath}`, ...args],
+    ["bun", NSQD_ENTRY, `--tcp-address=127.0.0.1:${port}`, ...httpArg, `--data-path=${dataPath}`, ...args],
     { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
   await waitListening(port, proc);
-  return { proc, port, dataPath };
+  if (httpPort > 0) await waitListening(httpPort, proc);
+  return { proc, port, httpPort, dataPath };
 }
 
 /** Runs the nsqd program to completion (for --help, --version and bad flags), in a temp data path. */
 export async function runNsqd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const dataPath = tempDataDir();
-  const proc = Bun.spawn(["bun", NSQD_ENTRY, `--data-path=${dataPath}`, ...args], {
+  const proc = Bun.spawn(["bun", NSQD_ENTRY, `--data-path=${dataPath}`, `--http-address=127.0.0.1:${freePort()}`, ...args], {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -72,7 +72,7 @@ describe("nsqd program", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    running.push({ proc, port, dataPath: data });
+    running.push({ proc, port, httpPort: 0, dataPath: data });
     await waitListening(port, proc);
     const c = await RawClient.connect(port);
     c.pub("cfg", "x".repeat(21));

@@ -11,7 +11,8 @@ import { topicName } from "./args.ts";
 
 const NEWLINE = 0x0a;
 
-function put(topic: Topic, bodies: Uint8Array[], count: number, deferMs: number): Response {
+/** Publishes and answers OK once the messages are stored as --sync-every asks. */
+async function put(topic: Topic, bodies: Uint8Array[], count: number, deferMs: number): Promise<Response> {
   if (count > 0) {
     try {
       topic.publish(bodies, count, deferMs);
@@ -22,6 +23,7 @@ function put(topic: Topic, bodies: Uint8Array[], count: number, deferMs: number)
       throw new HttpError(500, "PUB_FAILED");
     }
   }
+  await topic.nsqd.store.settled();
   return textResponse("OK");
 }
 
