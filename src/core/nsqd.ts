@@ -91,6 +91,12 @@ export class NSQD {
     this.lock = null;
   }
 
+  /** nsqd's health text: "OK", or "NOK - <error>" while disk writes fail. */
+  get health(): string {
+    const error = this.store.lastError;
+    return error === null ? "OK" : `NOK - ${error}`;
+  }
+
   // ---- disk ----
 
   openDiskQueue(name: string): DiskQueue {

@@ -100,10 +100,11 @@ export class Topic {
       return false;
     }
     const toMemory = direct || (holding ? this.holdsInMemory(count) : this.makeRoom(count));
+    let bytes = 0;
     for (let i = 0; i < count; i++) {
       const body = bodies[i];
       const message = new Message(nsqd.ids.next(nowMs), node, timestamp, body, direct ? 0 : deferMs);
-      this.messageBytes += body.length;
+      bytes += body.length;
       if (direct) {
         for (let c = 0; c < channels.length; c++) channels[c].putDeferred(message, nowMs + deferMs);
       } else if (toMemory) {
@@ -114,7 +115,10 @@ export class Topic {
         for (let c = 0; c < channels.length; c++) channels[c].overflow(message);
       }
     }
+    // written to disk now, not at the turn's barrier: a failed write must fail this publish
+    if (!toMemory) this.writeToDisk();
     this.messageCount += count;
+    this.messageBytes += bytes;
     if (holding) this.scheduleDrain();
     else if (!direct) for (let c = 0; c < channels.length; c++) channels[c].pump();
     return true;
@@ -145,9 +149,27 @@ export class Topic {
     if (this.queue.length + count <= limit) return true;
     if (count > limit) return false;
     const keepFrom = this.basePosition + (this.queue.length + count - limit);
-    for (const channel of this.channelList) channel.spillUntil(keepFrom);
+    const channels = this.channelList;
+    const cursors = channels.map((c) => c.cursor);
+    for (const channel of channels) channel.spillUntil(keepFrom);
+    try {
+      this.writeToDisk();
+    } catch (err) {
+      // nothing was spilled after all: the messages are still in memory
+      for (let c = 0; c < channels.length; c++) channels[c].cursor = cursors[c];
+      throw err;
+    }
     this.release();
     return true;
+  }
+
+  /** Writes what publishing buffered for the disk queues; a failure refuses the publish. */
+  private writeToDisk(): void {
+    try {
+      this.nsqd.store.writePending();
+    } catch (err) {
+      throw new PublishError(`disk write failed - ${(err as Error).message}`);
+    }
   }
 
   /** Frees the messages every channel has read. Without channels the topic keeps all. */
@@ -184,9 +206,19 @@ export class Topic {
       const payload = disk.readNext();
       if (payload === null) break;
       const message = readMessageRecord(payload, this.nsqd.newSequence, this.nsqd.ids.node).message;
-      if (limit > 0) this.queue.push(message);
-      else for (const channel of this.channelList) channel.overflow(message);
       moved++;
+      if (limit > 0) {
+        this.queue.push(message);
+        continue;
+      }
+      try {
+        for (const channel of this.channelList) channel.overflow(message);
+        this.nsqd.store.writePending();
+      } catch {
+        // the channels' disks refused it: keep it in memory rather than lose it, and pause draining
+        this.queue.push(message);
+        break;
+      }
     }
     for (const channel of this.channelList) channel.pump();
     if (moved === DRAIN_BATCH) this.scheduleDrain();

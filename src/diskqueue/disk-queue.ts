@@ -51,6 +51,8 @@ export class DiskQueue {
   private writeFd = -1;
   private wbuf = new Uint8Array(WRITE_BUFFER_FLUSH * 2);
   private wlen = 0;
+  /** Records in wbuf (not yet written to the file). */
+  private wrecords = 0;
   /** Records written since the last fsync. */
   unsynced = 0;
   /** Has writes the store's next barrier must flush. */
@@ -112,6 +114,7 @@ export class DiskQueue {
     const pos = this.wlen;
     writeUint32BE(this.wbuf, pos, payloadLength);
     this.wlen += recordLength;
+    this.wrecords++;
     this.writePos += recordLength;
     this.depth++;
     this.unsynced++;
@@ -124,13 +127,36 @@ export class DiskQueue {
     return this.wbuf;
   }
 
-  /** Writes buffered records to the current segment (page cache; no fsync). */
+  /**
+   * Writes buffered records to the current segment (page cache; no fsync). If the
+   * write fails (e.g. ENOSPC) the segment is cut back to where it was and the
+   * buffered records are dropped, so nothing half-written stays behind: their
+   * publishers are told it failed.
+   */
   flush(): void {
     if (this.wlen === 0) return;
-    if (this.writeFd < 0) this.writeFd = openSync(this.segmentPath(this.writeFileNum), "a");
-    let off = 0;
-    while (off < this.wlen) off += writeSync(this.writeFd, this.wbuf, off, this.wlen - off);
+    const committed = this.writePos - this.wlen;
+    try {
+      if (this.writeFd < 0) this.writeFd = openSync(this.segmentPath(this.writeFileNum), "a");
+      let off = 0;
+      while (off < this.wlen) off += writeSync(this.writeFd, this.wbuf, off, this.wlen - off);
+    } catch (err) {
+      if (this.writeFd >= 0) {
+        try {
+          ftruncateSync(this.writeFd, committed);
+        } catch {
+          // the file keeps a torn tail; start-up recovery cuts it off
+        }
+      }
+      this.depth -= this.wrecords;
+      this.unsynced = Math.max(0, this.unsynced - this.wrecords);
+      this.writePos = committed;
+      this.wlen = 0;
+      this.wrecords = 0;
+      throw err;
+    }
     this.wlen = 0;
+    this.wrecords = 0;
   }
 
   /** Starts the next segment file. */

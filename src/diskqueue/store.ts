@@ -26,10 +26,26 @@ export class DiskStore {
   private readonly runBarrier = () => this.barrier();
   private timer: ReturnType<typeof setInterval> | null = null;
 
+  /** The last disk error, until a write succeeds again (nsqd's health). */
+  lastError: string | null = null;
+
   constructor(
     private readonly opts: DiskStoreOptions,
     private readonly logger: Logger,
   ) {}
+
+  private onWriteError(err: unknown): void {
+    const text = (err as Error).message ?? String(err);
+    if (this.lastError === null) this.logger.error(`DISKQUEUE: write failed - ${text}`);
+    this.lastError = text;
+  }
+
+  /** A write went through: healthy again. */
+  private recovered(): void {
+    if (this.lastError === null) return;
+    this.logger.info("DISKQUEUE: writes succeed again");
+    this.lastError = null;
+  }
 
   open(name: string): DiskQueue {
     const queue = new DiskQueue({
@@ -67,6 +83,27 @@ export class DiskStore {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /**
+   * Writes every buffered record to its file now (no fsync). Throws the first
+   * write error after trying every queue; the failed records are gone (see
+   * DiskQueue.flush), so the caller must not acknowledge them.
+   */
+  writePending(): void {
+    let failure: unknown = null;
+    for (const queue of this.dirty) {
+      try {
+        queue.flush();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== null) {
+      this.onWriteError(failure);
+      throw failure;
+    }
+    this.recovered();
+  }
+
   /** Writes this turn's records; fsyncs the queues that reached --sync-every. */
   barrier(): void {
     this.barrierScheduled = false;
@@ -74,8 +111,12 @@ export class DiskStore {
     for (let i = 0; i < dirty.length; i++) {
       const queue = dirty[i];
       queue.dirty = false;
-      if (queue.unsynced >= this.opts.syncEvery) queue.syncData();
-      else queue.flush();
+      try {
+        if (queue.unsynced >= this.opts.syncEvery) queue.syncData();
+        else queue.flush();
+      } catch (err) {
+        this.onWriteError(err);
+      }
     }
     dirty.length = 0;
     if (this.waiters.length > 0) {
@@ -97,7 +138,13 @@ export class DiskStore {
   /** fsync and positions for every queue that changed. */
   syncAll(): void {
     this.barrier();
-    for (const queue of this.queues) queue.sync();
+    for (const queue of this.queues) {
+      try {
+        queue.sync();
+      } catch (err) {
+        this.onWriteError(err);
+      }
+    }
   }
 
   close(): void {

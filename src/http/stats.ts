@@ -239,7 +239,7 @@ export function collectStats(ctx: HttpContext, filter: StatsFilter): NsqdStats {
   }
   const result: NsqdStats = {
     version: VERSION,
-    health: "OK",
+    health: nsqd.health,
     start_time: Math.floor(nsqd.startTime / 1000),
     topics,
     producers: filter.includeClients ? producers(ctx).map((c) => clientStats(c, filter.topic)) : null,

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { VERSION } from "../../core/nsqd.ts";
 import type { HttpContext } from "../context.ts";
-import { jsonResponse, textResponse } from "../errors.ts";
+import { errorResponse, jsonResponse, textResponse } from "../errors.ts";
 import { nsqHandler } from "../handler.ts";
 import { ErrorBody, InfoBody, OkText } from "../schemas.ts";
 
@@ -12,7 +12,7 @@ export function basicRoutes(ctx: HttpContext) {
   return new Elysia()
     .get(
       "/ping",
-      nsqHandler(ctx, () => textResponse("OK")),
+      nsqHandler(ctx, () => (nsqd.health === "OK" ? textResponse("OK") : errorResponse(500, nsqd.health))),
       { response: { 200: OkText, 500: ErrorBody }, detail: { tags: ["nsqd"], summary: "Liveness: OK while healthy" } },
     )
     .get(
