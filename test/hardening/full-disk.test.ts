@@ -57,7 +57,7 @@ test.skipIf(!isRoot)("a full disk refuses publishes cleanly and recovers when sp
 
   const ping = await fetch(`http://127.0.0.1:${s.httpPort}/ping`);
   expect(ping.status).toBe(500);
-  expect((await ping.json()).message).toStartWith("NOK - ");
+  expect(((await ping.json()) as { message: string }).message).toStartWith("NOK - ");
   const httpPub = await fetch(`http://127.0.0.1:${s.httpPort}/pub?topic=full`, { method: "POST", body });
   expect(httpPub.status).toBe(500);
 

@@ -1,0 +1,63 @@
+/**
+ * nsqadmin's HTTP server as one Elysia app under --base-path: the /api routes,
+ * /config, Graphite, the live tail, the web UI, and the OpenAPI document with
+ * its offline Swagger UI.
+ */
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { VERSION } from "../core/nsqd.ts";
+import { HttpError, errorResponse, textResponse } from "../http/errors.ts";
+import { SPEC_PATH, swaggerUiRoutes } from "../http/swagger-ui.ts";
+import { apiRoutes } from "./api.ts";
+import { configRoutes, graphiteRoutes } from "./config-routes.ts";
+import type { AdminContext } from "./context.ts";
+import { tailRoutes } from "./tail.ts";
+import { uiRoutes } from "./ui-routes.ts";
+
+export function createAdminApp(ctx: AdminContext) {
+  const base = ctx.options().basePath === "/" ? "" : ctx.options().basePath;
+  const { logger } = ctx;
+  const app = new Elysia({ prefix: base })
+    .onError(({ code, error, request }) => {
+      if (error instanceof HttpError) return errorResponse(error.status, error.message);
+      if (code === "NOT_FOUND") return errorResponse(404, "NOT_FOUND");
+      if (code === "VALIDATION" || code === "PARSE") return errorResponse(400, "INVALID_REQUEST");
+      logger.error(`HTTP: ${request.method} ${request.url} failed - ${(error as Error).stack ?? error}`);
+      return errorResponse(500, "INTERNAL_ERROR");
+    })
+    .onAfterResponse(({ request, responseValue, set }) => {
+      if (logger.enabled("info")) {
+        const status = responseValue instanceof Response ? responseValue.status : (set.status ?? 200);
+        const url = new URL(request.url);
+        logger.info(`${status} ${request.method} ${url.pathname}${url.search}`);
+      }
+    })
+    .use(
+      openapi({
+        provider: null,
+        specPath: SPEC_PATH,
+        mapJsonSchema: { zod: z.toJSONSchema },
+        documentation: {
+          info: {
+            title: "nsqadmin (bunsq)",
+            version: VERSION,
+            description:
+              "NSQ 1.3's nsqadmin HTTP API: the cluster aggregated from every nsqd found through the nsqlookupds, " +
+              'and its administration. Errors are JSON `{"message": "CODE"}`.',
+          },
+        },
+      }),
+    )
+    .use(swaggerUiRoutes("bunsq nsqadmin HTTP API"))
+    .get("/ping", () => textResponse("OK"), {
+      response: { 200: z.literal("OK") },
+      detail: { summary: "Liveness: answers OK" },
+    })
+    .use(apiRoutes(ctx))
+    .use(tailRoutes(ctx))
+    .use(configRoutes(ctx))
+    .use(graphiteRoutes(ctx))
+    .use(uiRoutes(ctx, base));
+  return app;
+}

@@ -1,0 +1,119 @@
+/** zod schemas of nsqadmin's API answers, for validation-free documentation in OpenAPI. */
+import { z } from "zod";
+
+const message = z.string().describe('"" or "WARNING: ..." listing the daemons that failed');
+const latency = z.object({
+  count: z.number(),
+  percentiles: z.array(z.object({ quantile: z.number(), value: z.number() })).nullable(),
+});
+const rate = z.number().nullable().describe("bunsq: messages per second over the last minute (null from Go's nsqd)");
+
+export const clientSchema = z.object({
+  node: z.string(),
+  remote_address: z.string(),
+  version: z.string(),
+  client_id: z.string(),
+  hostname: z.string(),
+  user_agent: z.string(),
+  connect_ts: z.number(),
+  connected: z.number().describe("nanoseconds"),
+  in_flight_count: z.number(),
+  ready_count: z.number(),
+  finish_count: z.number(),
+  requeue_count: z.number(),
+  message_count: z.number(),
+  sample_rate: z.number(),
+  deflate: z.boolean(),
+  snappy: z.boolean(),
+  authed: z.boolean(),
+  auth_identity: z.string(),
+  auth_identity_url: z.string(),
+  tls: z.boolean(),
+  tls_cipher_suite: z.string(),
+  tls_version: z.string(),
+  tls_negotiated_protocol: z.string(),
+  tls_negotiated_protocol_is_mutual: z.boolean(),
+});
+
+const channelFields = {
+  node: z.string().describe('"*" for the sum over nodes'),
+  hostname: z.string(),
+  topic_name: z.string(),
+  channel_name: z.string(),
+  depth: z.number(),
+  memory_depth: z.number(),
+  backend_depth: z.number(),
+  in_flight_count: z.number(),
+  deferred_count: z.number(),
+  requeue_count: z.number(),
+  timeout_count: z.number(),
+  message_count: z.number(),
+  client_count: z.number(),
+  clients: z.array(clientSchema),
+  paused: z.boolean(),
+  e2e_processing_latency: latency,
+  message_rate_1m: rate,
+  consume_rate_1m: rate,
+};
+const nodeChannel = z.object({ ...channelFields, nodes: z.null() });
+export const channelSchema = z.object({ ...channelFields, nodes: z.array(nodeChannel).nullable() });
+
+const topicFields = {
+  node: z.string().describe('"*" for the sum over nodes'),
+  hostname: z.string(),
+  topic_name: z.string(),
+  depth: z.number(),
+  memory_depth: z.number(),
+  backend_depth: z.number(),
+  message_count: z.number(),
+  channels: z.array(channelSchema),
+  paused: z.boolean(),
+  e2e_processing_latency: latency,
+  message_rate_1m: rate,
+};
+const nodeTopic = z.object({ ...topicFields, nodes: z.null() });
+export const topicSchema = z.object({ ...topicFields, nodes: z.array(nodeTopic).nullable() });
+
+export const producerSchema = z.object({
+  remote_addresses: z.array(z.string()),
+  remote_address: z.string(),
+  hostname: z.string(),
+  broadcast_address: z.string(),
+  tcp_port: z.number(),
+  http_port: z.number(),
+  version: z.string(),
+  topics: z.array(z.object({ topic: z.string(), tombstoned: z.boolean() })),
+  out_of_date: z.boolean(),
+});
+
+export const topicsAnswer = z.object({
+  topics: z.union([z.array(z.string()), z.record(z.string(), z.array(z.string()))]).describe(
+    "topic names; with inactive=true, topics without producers mapped to their channels",
+  ),
+  message,
+});
+export const topicAnswer = topicSchema.extend({ message });
+export const channelAnswer = channelSchema.partial().extend({ message });
+export const nodesAnswer = z.object({ nodes: z.array(producerSchema), message });
+export const nodeAnswer = z.object({
+  node: z.string(),
+  topics: z.array(nodeTopic),
+  total_messages: z.number(),
+  total_clients: z.number(),
+  message,
+});
+export const counterAnswer = z.object({
+  stats: z.record(
+    z.string(),
+    z.object({ node: z.string(), topic_name: z.string(), channel_name: z.string(), message_count: z.number() }),
+  ),
+  message,
+});
+export const messageAnswer = z.object({ message });
+export const errorAnswer = z.object({ message: z.string() }).describe("error code, e.g. INVALID_ACTION");
+
+export const actionBody = z.object({ action: z.enum(["pause", "unpause", "empty"]) });
+export const createBody = z.object({ topic: z.string(), channel: z.string().optional() });
+export const tombstoneBody = z.object({ topic: z.string() });
+
+export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, errorAnswer]));

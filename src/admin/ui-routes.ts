@@ -1,0 +1,90 @@
+/**
+ * The web UI: one HTML shell for every page path of NSQ's nsqadmin (the page is
+ * drawn in the browser from the /api answers) and the hand-written assets in
+ * static/, served from this process; nothing comes from a CDN.
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Elysia } from "elysia";
+import { VERSION } from "../core/nsqd.ts";
+import { errorResponse } from "../http/errors.ts";
+import { isAdmin } from "./access.ts";
+import type { AdminContext } from "./context.ts";
+
+const STATIC_DIR = join(import.meta.dir, "static");
+const ASSETS = new Set(readdirSync(STATIC_DIR));
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+};
+
+export const PAGE_PATHS = [
+  "/",
+  "/topics",
+  "/topics/:topic",
+  "/topics/:topic/:channel",
+  "/nodes",
+  "/nodes/:node",
+  "/counter",
+  "/lookup",
+];
+
+const escapeJson = (value: unknown) => JSON.stringify(value).replaceAll("<", "\\u003c");
+
+function shell(base: string, config: unknown): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>nsqadmin</title>
+<link rel="icon" href="${base}/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="${base}/static/style.css">
+<script>window.NSQADMIN = ${escapeJson(config)};</script>
+<script type="module" src="${base}/static/app.js"></script>
+</head>
+<body>
+<header class="bar">
+  <a class="brand" href="${base}/" data-nav>nsqadmin</a>
+  <nav>
+    <a href="${base}/" data-nav data-section="topics">Streams</a>
+    <a href="${base}/nodes" data-nav data-section="nodes">Nodes</a>
+    <a href="${base}/counter" data-nav data-section="counter">Counter</a>
+    <a href="${base}/lookup" data-nav data-section="lookup">Lookup</a>
+  </nav>
+</header>
+<main id="page"><p class="muted">Loading…</p></main>
+<div id="modal" hidden></div>
+</body>
+</html>
+`;
+}
+
+export function uiRoutes(ctx: AdminContext, base: string) {
+  const page = ({ request }: { request: Request }) => {
+    const o = ctx.options();
+    const config = {
+      version: VERSION,
+      basePath: base,
+      isAdmin: isAdmin(request, o.adminUsers, o.aclHttpHeader),
+      lookupds: o.lookupdHttpAddresses,
+      graphiteUrl: o.graphiteUrl,
+    };
+    return new Response(shell(base, config), { headers: { "Content-Type": "text/html; charset=utf-8" } });
+  };
+  const hidden = { detail: { hide: true } };
+  let app = new Elysia();
+  for (const path of PAGE_PATHS) app = app.get(path, page, hidden);
+  return app.get(
+    "/static/:asset",
+    ({ params }) => {
+      if (!ASSETS.has(params.asset)) return errorResponse(404, "NOT_FOUND");
+      const ext = params.asset.slice(params.asset.lastIndexOf("."));
+      return new Response(Bun.file(join(STATIC_DIR, params.asset)), {
+        headers: { "Content-Type": TYPES[ext] ?? "application/octet-stream" },
+      });
+    },
+    hidden,
+  );
+}
