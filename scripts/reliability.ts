@@ -55,12 +55,16 @@ console.log(`seed ${seed}`);
 {
   const n = await spawnNsqd(["--log-level=warn"]);
   const before = await rssOf(n.proc.pid);
-  const sockets = await openIdleConnections(n.port, 10_000);
-  await Bun.sleep(1000);
+  const conns = await openIdleConnections(n.port, 10_000);
+  const deadline = Date.now() + 20_000;
+  while (conns.answered < 10_000 && Date.now() < deadline) await Bun.sleep(50);
   const after = await rssOf(n.proc.pid);
-  const open = sockets.filter((s) => s.readyState === 1).length;
-  console.log(`connections: ${open} of 10000 held; RSS ${mib(before)} -> ${mib(after)} (~${((after - before) / 10_000 / 1024).toFixed(1)} KiB each)`);
-  for (const s of sockets) s.terminate();
+  const open = conns.sockets.filter((s) => s.readyState === 1).length;
+  console.log(
+    `connections: ${open} of 10000 held, ${conns.answered} IDENTIFYs answered; ` +
+      `RSS ${mib(before)} -> ${mib(after)} (~${((after - before) / 10_000 / 1024).toFixed(1)} KiB each)`,
+  );
+  for (const s of conns.sockets) s.terminate();
   if (n.proc.exitCode !== null) crashes++;
   n.proc.kill("SIGKILL");
   await n.proc.exited;

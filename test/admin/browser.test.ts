@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadedUrls } from "../helpers/browser.ts";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { eventually } from "../helpers/lookupd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
@@ -56,20 +57,19 @@ async function shot(page: Page, name: string): Promise<void> {
   if (keep) await Bun.write(join(keep, `${name}.png`), Bun.file(file));
 }
 
-async function open(path: string, width = 1280): Promise<{ page: Page; requested: string[] }> {
+async function open(path: string, width = 1280): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   page.setDefaultTimeout(5000);
-  const requested: string[] = [];
-  page.on("request", (r) => requested.push(r.url()));
   await page.goto(`${c.origin}${path}`);
-  return { page, requested };
+  return page;
 }
+
 
 const cell = (page: Page, table: string, row: string, label: string) =>
   page.locator(`${table} tr`, { hasText: row }).first().locator(`td[data-label="${label}"]`);
 
 test("pages render the cluster's numbers, offline", async () => {
-  const { page, requested } = await open("/");
+  const page = await open("/");
   await expect(cell(page, "#topics", "clicks", "Messages").textContent()).resolves.toBeDefined();
   await page.locator("#topics td[data-label=Messages]", { hasText: "10" }).waitFor();
   await shot(page, "topics");
@@ -113,12 +113,12 @@ test("pages render the cluster's numbers, offline", async () => {
   expect(await channels.json()).toEqual({ channels: ["mailer"] });
   await eventually(() => c.notifications.some((n) => n.action === "create_channel"), "create_channel notification");
 
-  expect(requested.filter((u) => !u.startsWith(`${c.origin}/`))).toEqual([]);
+  expect((await loadedUrls(page)).filter((u) => !u.startsWith(`${c.origin}/`))).toEqual([]);
   await page.close();
 }, 30_000);
 
 test("pause, empty and delete from the UI change the nsqds and notify", async () => {
-  const { page } = await open("/topics/clicks/web");
+  const page = await open("/topics/clicks/web");
   const act = async (label: string, action: string) => {
     await page.click(`button:has-text("${label}")`);
     await page.click('[data-answer="yes"]');
@@ -146,7 +146,7 @@ test("pause, empty and delete from the UI change the nsqds and notify", async ()
 
 test("live tail shows messages as they are published, on a phone-width screen", async () => {
   await publish(c.nsqds[0]!, "feed", 1);
-  const { page } = await open("/topics/feed", 390);
+  const page = await open("/topics/feed", 390);
   await page.click("text=Live tail");
   await page.locator('#tail[data-state="live"]').waitFor();
   await eventually(async () => (await nsqdTopic(c.nsqds[0]!, "feed")).channels.some((ch: any) => ch.client_count === 1), "tail subscribed");

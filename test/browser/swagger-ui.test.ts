@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadedUrls } from "../helpers/browser.ts";
 import { chromium, type Browser } from "playwright-core";
 import type { RunningNsqd } from "../../src/cli/nsqd.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";
@@ -48,8 +49,6 @@ test(
   "Swagger UI renders offline and publishes through Try it out",
   async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const requested: string[] = [];
-    page.on("request", (r) => requested.push(r.url()));
     const origin = `http://127.0.0.1:${nsqd.httpPort}`;
     await page.goto(`${origin}/openapi`);
 
@@ -85,6 +84,7 @@ test(
     const keep = process.env.BUNSQ_KEEP_SCREENSHOTS;
     if (keep) for (const f of [list, published]) await Bun.write(join(keep, f.slice(dir.length + 1)), Bun.file(f));
 
+    const requested = await loadedUrls(page);
     expect(requested.length).toBeGreaterThan(3);
     const elsewhere = requested.filter((u) => !u.startsWith(`${origin}/`));
     expect(elsewhere).toEqual([]);

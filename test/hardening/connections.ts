@@ -12,14 +12,24 @@ function identifyFrame(): Uint8Array {
   return out;
 }
 
-export async function openIdleConnections(port: number, count: number): Promise<Socket<undefined>[]> {
+export interface IdleConnections {
+  sockets: Socket<undefined>[];
+  /** IDENTIFY answers received so far (one per connection the server took on). */
+  answered: number;
+}
+
+export async function openIdleConnections(port: number, count: number): Promise<IdleConnections> {
   const frame = identifyFrame();
-  const sockets: Socket<undefined>[] = [];
+  const result: IdleConnections = { sockets: [], answered: 0 };
+  const sockets = result.sockets;
+  const onData = () => {
+    result.answered++; // the 10-byte "OK" frame arrives in one piece on loopback
+  };
   for (let opened = 0; opened < count; ) {
     const batch = Math.min(500, count - opened);
     const made = await Promise.all(
       Array.from({ length: batch }, () =>
-        Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, error() {}, close() {} } }),
+        Bun.connect({ hostname: "127.0.0.1", port, socket: { data: onData, error() {}, close() {} } }),
       ),
     );
     for (const s of made) {
@@ -28,5 +38,5 @@ export async function openIdleConnections(port: number, count: number): Promise<
     }
     opened += batch;
   }
-  return sockets;
+  return result;
 }
