@@ -1,0 +1,14 @@
+/** bunsq's NSQ client: Producer and Consumer for any Bun (or Node) program. */
+export { Producer, PublishError, type ProducerConfig } from "./producer.ts";
+export {
+  Consumer,
+  defaultConsumerConfig,
+  type ConsumerConfig,
+  type ConsumerOptions,
+  type ConsumerStats,
+  type LogLevel,
+  type MessageHandler,
+} from "./consumer.ts";
+export { Message } from "./message.ts";
+export { defaultConnectionConfig, type ConnectionConfig } from "./config.ts";
+export { lookupTopic } from "./lookup.ts";
