@@ -80,17 +80,16 @@ describe("clean restart", () => {
     const inFlight = [];
     for (let i = 0; i < 10; i++) inFlight.push(await a.message());
     await p.publish("quiet", "x");
-    // pause through the protocol-independent core is not reachable from a child process:
-    // a paused channel is made by the metadata file, checked after the restart below
+    await p.publish("held", "while paused");
+    // pause a channel and a topic through nsqd's HTTP API
+    const post = (path: string) => fetch(`http://127.0.0.1:${n.httpPort}${path}`, { method: "POST" });
+    expect((await post("/channel/pause?topic=orders&channel=paused")).status).toBe(200);
+    expect((await post("/topic/pause?topic=held")).status).toBe(200);
     await stop(n);
 
-    // mark one channel paused in the saved metadata, as nsqd itself writes it
-    const metaPath = join(dir, "nsqd.dat");
-    const meta = JSON.parse(await Bun.file(metaPath).text());
+    const meta = JSON.parse(await Bun.file(join(dir, "nsqd.dat")).text());
     const orders = meta.topics.find((t: { name: string }) => t.name === "orders");
     expect(orders.channels.map((c: { name: string }) => c.name).sort()).toEqual(["a", "b", "paused"]);
-    orders.channels.find((c: { name: string }) => c.name === "paused").paused = true;
-    writeFileSync(metaPath, JSON.stringify(meta));
 
     n = await start(dir, ["--mem-queue-size=20"]);
     const a2 = await connect(n);
@@ -109,7 +108,21 @@ describe("clean restart", () => {
     const q = await connect(n);
     await q.subscribe("quiet", "late", 10);
     expect(text((await q.message()).body)).toBe("x");
-    void inFlight;
+    // paused state came back too
+    const stats = (await (await fetch(`http://127.0.0.1:${n.httpPort}/stats?format=json`)).json()) as {
+      topics: { topic_name: string; paused: boolean; channels: { channel_name: string; paused: boolean }[] }[];
+    };
+    const topic = (name: string) => stats.topics.find((t) => t.topic_name === name)!;
+    expect(topic("held").paused).toBe(true);
+    expect(topic("orders").paused).toBe(false);
+    expect(topic("orders").channels.find((c) => c.channel_name === "paused")!.paused).toBe(true);
+    expect(topic("orders").channels.find((c) => c.channel_name === "a")!.paused).toBe(false);
+    const h = await connect(n);
+    await h.subscribe("held", "ch", 10);
+    expect(await h.quiet(300)).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${n.httpPort}/topic/unpause?topic=held`, { method: "POST" })).status).toBe(200);
+    expect(text((await h.message()).body)).toBe("while paused");
+    expect(inFlight.length).toBe(10);
   });
 
   test("a second nsqd cannot use the same data path", async () => {
