@@ -8,6 +8,9 @@ import { NSQD } from "../core/nsqd.ts";
 import { Logger } from "../core/logger.ts";
 import { nsqdOptionTable, resolveNsqdOptions, type NsqdOptions } from "../core/options.ts";
 import { TcpServer } from "../tcp/server.ts";
+import { loadTlsSettings } from "../tcp/tls.ts";
+import { StatsdPusher } from "../statsd/pusher.ts";
+import { statsdPrefix } from "../statsd/packets.ts";
 import { HttpServer } from "../http/server.ts";
 import { LookupPeers } from "../lookupd/nsqd-peers.ts";
 import { splitHostPort } from "./address.ts";
@@ -21,28 +24,20 @@ export interface RunningNsqd {
   http: HttpServer;
   /** The HTTP port actually bound. */
   httpPort: number;
+  /** The HTTPS port actually bound (0 without TLS). */
+  httpsPort: number;
   /** Connections to --lookupd-tcp-address; setAddresses() changes them at run time. */
   lookupPeers: LookupPeers;
   /** Stops accepting, closes clients, writes what is in memory to disk, saves metadata. */
   stop(): void;
 }
 
-/** Options accepted by the flag table whose feature has not landed yet. */
-function unsupported(options: NsqdOptions): string[] {
-  const problems: string[] = [];
-  if (options.tlsCert !== "") problems.push("--tls-cert/--tls-key (TLS)");
-  if (options.authHttpAddresses.length > 0) problems.push("--auth-http-address (AUTH)");
-  if (options.statsdAddress !== "") problems.push("--statsd-address (statsd)");
-  return problems;
-}
-
 export function startNsqd(options: NsqdOptions, logger?: Logger): RunningNsqd {
-  const problems = unsupported(options);
-  if (problems.length > 0) throw new Error(`not supported yet by bunsq: ${problems.join(", ")}`);
+  const tls = loadTlsSettings(options);
   if (options.dataPath !== "") mkdirSync(options.dataPath, { recursive: true });
   const nsqd = new NSQD(options, logger);
   nsqd.start(); // locks the data path and restores topics before any client can connect
-  const tcp = new TcpServer(nsqd);
+  const tcp = new TcpServer(nsqd, tls);
   const { hostname, port } = splitHostPort(options.tcpAddress);
   const lookupPeers = new LookupPeers(nsqd, {
     tcpPort: () => options.broadcastTcpPort || tcp.port,
@@ -53,20 +48,42 @@ export function startNsqd(options: NsqdOptions, logger?: Logger): RunningNsqd {
   try {
     tcp.listen(hostname, port);
     http.listen(httpAddress.hostname, httpAddress.port);
+    // as nsqd: HTTPS is served when TLS is configured
+    if (tls !== null && options.httpsAddress !== "") {
+      const httpsAddress = splitHostPort(options.httpsAddress);
+      http.listenHttps(httpsAddress.hostname, httpsAddress.port, tls);
+    }
   } catch (err) {
+    http.close();
     tcp.close();
     nsqd.close(false);
     throw err;
   }
   lookupPeers.setAddresses(options.lookupdTcpAddresses);
+  let statsd: StatsdPusher | null = null;
+  if (options.statsdAddress !== "") {
+    const { hostname: host, port: statsdPort } = splitHostPort(options.statsdAddress);
+    statsd = new StatsdPusher(nsqd, tcp.latency, {
+      host,
+      port: statsdPort,
+      prefix: statsdPrefix(options.statsdPrefix, options.broadcastAddress, http.port),
+      intervalMs: options.statsdInterval,
+      packetSize: options.statsdUdpPacketSize,
+      memStats: options.statsdMemStats,
+      excludeEphemeral: options.statsdExcludeEphemeral,
+    });
+    statsd.start();
+  }
   return {
     nsqd,
     tcp,
     tcpPort: tcp.port,
     http,
     httpPort: http.port,
+    httpsPort: http.httpsPort,
     lookupPeers,
     stop() {
+      statsd?.stop();
       lookupPeers.close();
       http.close();
       tcp.close();

@@ -214,7 +214,7 @@ export class Channel {
     const d = this.owned(consumer, sequence, node);
     if (typeof d === "string") return d;
     this.takeOutOfFlight(d);
-    consumer.finished();
+    consumer.finished(d);
     this.pump();
     return null;
   }

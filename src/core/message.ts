@@ -44,7 +44,7 @@ export interface Consumer {
   /** Writes the message frame (the delivery is already in flight). */
   send(delivery: Delivery): void;
   /** Bookkeeping for messages that left this client's hands. */
-  finished(): void;
+  finished(delivery: Delivery): void;
   requeued(): void;
   timedOut(): void;
   /** The channel was emptied while this client held one of its messages. */

@@ -1,5 +1,7 @@
+import type { Server } from "bun";
 import type { NSQD } from "../core/nsqd.ts";
 import type { TcpServer } from "../tcp/server.ts";
+import type { TlsSettings } from "../tcp/tls.ts";
 import { createHttpApp } from "./app.ts";
 import { RateTracker } from "./rates.ts";
 
@@ -14,6 +16,10 @@ export class HttpServer {
   private readonly rates: RateTracker;
   /** Called after PUT /config/nsqlookupd_tcp_addresses stored a new list (the program wires its lookup peers). */
   onLookupdAddressesChanged: ((addresses: readonly string[]) => void) | null;
+  /** --https-address: the same app over TLS. */
+  private https: Server<undefined> | null = null;
+  /** --tls-required=true: the plain listener only says so. */
+  private refusing: Server<undefined> | null = null;
 
   constructor(
     private readonly nsqd: NSQD,
@@ -32,23 +38,61 @@ export class HttpServer {
   }
 
   get port(): number {
-    return this.app.server?.port ?? 0;
+    return this.refusing?.port ?? this.app.server?.port ?? 0;
+  }
+
+  get httpsPort(): number {
+    return this.https?.port ?? 0;
   }
 
   listen(hostname: string, port: number): void {
-    try {
-      // bodies are limited by the routes themselves, with nsqd's error answers
-      this.app.listen({ hostname, port, maxRequestBodySize: Number.MAX_SAFE_INTEGER });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new Error(`listen (${hostname}:${port}) failed - ${(err as Error).message}${code ? ` (${code})` : ""}`);
-    }
+    bind(hostname, port, () => {
+      if (this.nsqd.options.tlsRequired !== "true") {
+        // bodies are limited by the routes themselves, with nsqd's error answers
+        this.app.listen({ hostname, port, maxRequestBodySize: Number.MAX_SAFE_INTEGER });
+        return;
+      }
+      // as nsqd: with TLS required for everything, plain HTTP only points to HTTPS
+      this.refusing = Bun.serve({ hostname, port, fetch: () => tlsRequired(this.httpsPort) });
+    });
     this.rates.start();
     this.nsqd.logger.info(`HTTP: listening on ${hostname}:${this.port}`);
+  }
+
+  /** Serves the same API over TLS (--https-address). */
+  listenHttps(hostname: string, port: number, tls: TlsSettings): void {
+    bind(hostname, port, () => {
+      this.https = Bun.serve({
+        hostname,
+        port,
+        tls: tls.options,
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        fetch: (request) => this.app.fetch(request),
+      });
+    });
+    this.nsqd.logger.info(`HTTPS: listening on ${hostname}:${this.httpsPort}`);
   }
 
   close(): void {
     this.rates.stop();
     this.app.server?.stop(true);
+    this.refusing?.stop(true);
+    this.https?.stop(true);
   }
+}
+
+function bind(hostname: string, port: number, listen: () => void): void {
+  try {
+    listen();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new Error(`listen (${hostname}:${port}) failed - ${(err as Error).message}${code ? ` (${code})` : ""}`);
+  }
+}
+
+function tlsRequired(httpsPort: number): Response {
+  return new Response(`{"message": "TLS_REQUIRED", "https_port": ${httpsPort}}`, {
+    status: 403,
+    headers: { "X-NSQ-Content-Type": "nsq; version=1.0", "Content-Type": "application/json; charset=utf-8" },
+  });
 }

@@ -46,7 +46,7 @@ export interface ClientStats {
   tls_negotiated_protocol_is_mutual: boolean;
 }
 
-/** nsqd's quantile result; empty until end-to-end latency tracking lands. */
+/** nsqd's quantile result: count 0 and null percentiles unless --e2e-processing-latency-percentile is set. */
 export interface E2eLatency {
   count: number;
   percentiles: { quantile: number; value: number }[] | null;
@@ -106,7 +106,33 @@ export interface NsqdStats {
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-const noLatency = (): E2eLatency => ({ count: 0, percentiles: null });
+type TlsStats = Pick<
+  ClientStats,
+  "tls" | "tls_cipher_suite" | "tls_version" | "tls_negotiated_protocol" | "tls_negotiated_protocol_is_mutual"
+>;
+
+/** Go's names for TLS versions, as nsqd reports them. */
+const TLS_VERSION_NAMES: Record<string, string> = {
+  TLSv1: "TLS1.0",
+  "TLSv1.1": "TLS1.1",
+  "TLSv1.2": "TLS1.2",
+  "TLSv1.3": "TLS1.3",
+};
+
+function tlsStats(client: ClientV2): TlsStats {
+  if (!client.tls) {
+    return { tls: false, tls_cipher_suite: "", tls_version: "", tls_negotiated_protocol: "", tls_negotiated_protocol_is_mutual: false };
+  }
+  const version = client.socket.getTLSVersion();
+  const cipher = client.socket.getCipher();
+  return {
+    tls: true,
+    tls_cipher_suite: cipher?.standardName ?? cipher?.name ?? "",
+    tls_version: TLS_VERSION_NAMES[version] ?? version,
+    tls_negotiated_protocol: "",
+    tls_negotiated_protocol_is_mutual: true,
+  };
+}
 
 export function clientStats(client: ClientV2, topicFilter: string): ClientStats {
   const stats: ClientStats = {
@@ -122,14 +148,10 @@ export function clientStats(client: ClientV2, topicFilter: string): ClientStats 
     requeue_count: client.requeueCount,
     connect_ts: Math.floor(client.connectTime / 1000),
     sample_rate: client.settings.sampleRate,
-    deflate: false,
-    snappy: false,
+    deflate: client.compression === "deflate",
+    snappy: client.compression === "snappy",
     user_agent: client.userAgent,
-    tls: false,
-    tls_cipher_suite: "",
-    tls_version: "",
-    tls_negotiated_protocol: "",
-    tls_negotiated_protocol_is_mutual: false,
+    ...tlsStats(client),
   };
   const pubCounts: PubCount[] = [];
   for (const [topic, count] of client.pubCounts) {
@@ -172,7 +194,7 @@ function channelStats(ctx: HttpContext, channel: Channel, filter: StatsFilter): 
     client_count: channel.consumers.length,
     clients,
     paused: channel.paused,
-    e2e_processing_latency: noLatency(),
+    e2e_processing_latency: ctx.tcp.latency.channel(channel),
     message_rate_1m: ctx.rates.channelRate(channel),
     consume_rate_1m: ctx.rates.consumeRate(channel),
   };
@@ -196,7 +218,7 @@ function topicStats(ctx: HttpContext, topic: Topic, filter: StatsFilter): TopicS
     message_count: topic.messageCount,
     message_bytes: topic.messageBytes,
     paused: topic.paused,
-    e2e_processing_latency: noLatency(),
+    e2e_processing_latency: ctx.tcp.latency.topic(topic),
     message_rate_1m: ctx.rates.topicRate(topic),
   };
 }
@@ -287,6 +309,13 @@ function rfc3339(ms: number): string {
   );
 }
 
+/** nsqd's text for percentile values (stringy.NanoSecondToHuman), comma-separated. */
+function e2eText(latency: E2eLatency): string {
+  const human = (ns: number) =>
+    ns > 1e9 ? `${(ns / 1e9).toFixed(1)}s` : ns > 1e6 ? `${(ns / 1e6).toFixed(1)}ms` : ns > 1e3 ? `${(ns / 1e3).toFixed(1)}us` : `${ns.toFixed(1)}ns`;
+  return (latency.percentiles ?? []).map((p) => human(p.value)).join(", ");
+}
+
 export function formatStatsText(stats: NsqdStats, startTime: number): string {
   const now = Date.now();
   const lines: string[] = [
@@ -308,13 +337,14 @@ export function formatStatsText(stats: NsqdStats, startTime: number): string {
     if (i > 0) lines.push("");
     lines.push(
       `${t.paused ? "*P " : "   "}[${pad(t.topic_name, 15)}] depth: ${pad(t.depth, 5)} be-depth: ${pad(t.backend_depth, 5)} ` +
-        `msgs: ${pad(t.message_count, 8)} e2e%: `,
+        `msgs: ${pad(t.message_count, 8)} e2e%: ${e2eText(t.e2e_processing_latency)}`,
     );
     for (const c of t.channels) {
       lines.push(
         `${c.paused ? "   *P " : "      "}[${pad(c.channel_name, 25)}] depth: ${pad(c.depth, 5)} ` +
           `be-depth: ${pad(c.backend_depth, 5)} inflt: ${pad(c.in_flight_count, 4)} def: ${pad(c.deferred_count, 4)} ` +
-          `re-q: ${pad(c.requeue_count, 5)} timeout: ${pad(c.timeout_count, 5)} msgs: ${pad(c.message_count, 8)} e2e%: `,
+          `re-q: ${pad(c.requeue_count, 5)} timeout: ${pad(c.timeout_count, 5)} msgs: ${pad(c.message_count, 8)} ` +
+          `e2e%: ${e2eText(c.e2e_processing_latency)}`,
       );
       for (const client of c.clients ?? []) lines.push(`        ${clientLine(client, now)}`);
     }

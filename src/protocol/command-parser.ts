@@ -111,6 +111,8 @@ export class CommandParser {
   private bodyFilled = 0;
   private bodyLength = 0;
   private readonly line = new CommandLine();
+  /** Set by pause(): input waits here, unparsed, until resume(). */
+  private held: Uint8Array[] | null = null;
 
   constructor(
     private readonly handler: CommandHandler,
@@ -123,9 +125,36 @@ export class CommandParser {
   /** Stops parsing for good (the connection is closing). */
   stop(): void {
     this.state = State.Stopped;
+    this.held = null;
     this.partial = null;
     this.partialLength = 0;
     this.bodyBuf = null;
+  }
+
+  /**
+   * Called from a handler callback: parsing stops after the current frame, and
+   * what follows it (in this chunk and later ones) waits for resume().
+   */
+  pause(): void {
+    if (this.held === null) this.held = [];
+  }
+
+  /** Parses the input held since pause(), unless a handler pauses again. */
+  resume(): void {
+    const held = this.held;
+    this.held = null;
+    if (held === null) return;
+    for (let i = 0; i < held.length; i++) {
+      if (this.held !== null || this.stopped) {
+        for (let j = i; j < held.length; j++) this.hold(held[j], 0);
+        return;
+      }
+      this.feed(held[i]);
+    }
+  }
+
+  private hold(chunk: Uint8Array, pos: number): void {
+    if (pos < chunk.length && !this.stopped) this.held!.push(pos === 0 ? chunk : chunk.slice(pos));
   }
 
   get stopped(): boolean {
@@ -138,6 +167,7 @@ export class CommandParser {
   }
 
   feed(chunk: Uint8Array): void {
+    if (this.held !== null) return this.hold(chunk, 0);
     let pos = 0;
     if (this.bodyBuf !== null) {
       pos = this.fillBody(chunk);
@@ -145,6 +175,7 @@ export class CommandParser {
       pos = this.completePartial(chunk);
       if (pos < 0) return;
     }
+    if (this.held !== null) return this.hold(chunk, pos);
     if (!this.stopped && pos < chunk.length) this.run(chunk, pos);
   }
 
@@ -175,6 +206,7 @@ export class CommandParser {
           const hasBody = this.handler.line(this.line);
           if (this.stopped) return;
           if (hasBody) this.state = State.Size;
+          if (this.held !== null) return this.hold(buf, pos);
           break;
         }
         case State.Size: {
@@ -199,6 +231,7 @@ export class CommandParser {
             this.state = State.Line;
             this.handler.body(body);
             if (this.stopped) return;
+            if (this.held !== null) return this.hold(buf, pos);
             break;
           }
           // split body: one copy into storage of its own, completed by later chunks

@@ -1,5 +1,11 @@
-import type { Socket } from "bun";
+import type { Socket, SocketHandler } from "bun";
+import type { AuthState } from "../auth/authorizations.ts";
+import { queryAnyAuthServer, type AuthServers } from "../auth/query.ts";
+import { CodecError } from "../compress/codec.ts";
+import { SnappyStream } from "../compress/snappy-stream.ts";
+import { DeflateStream } from "../compress/sync-zlib.ts";
 import type { Channel } from "../core/channel.ts";
+import type { E2eLatency } from "../statsd/e2e-latency.ts";
 import type { Consumer, Delivery } from "../core/message.ts";
 import { VERSION, type NSQD } from "../core/nsqd.ts";
 import { PublishError, type Topic } from "../core/topic.ts";
@@ -12,7 +18,9 @@ import { decodeMpub } from "../protocol/mpub.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import { parseBase10 } from "../protocol/numbers.ts";
 import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
+import { CompressedTransport } from "./compressed-transport.ts";
 import { OutputBuffer } from "./output-buffer.ts";
+import { handshakeProblem, peerCommonName, type TlsSettings } from "./tls.ts";
 
 /** Client states, numbered as nsqd reports them in /stats. */
 export const enum ClientState {
@@ -56,9 +64,20 @@ const enum Pending {
 /** The services a connection needs from the server that accepted it. */
 export interface ClientHost {
   readonly nsqd: NSQD;
+  /** Set with --tls-cert: clients may upgrade to TLS. */
+  readonly tls: TlsSettings | null;
+  /** Event handlers of upgraded (TLS) sockets. */
+  readonly tlsHandlers: SocketHandler<ClientV2>;
+  /** Set with --auth-http-address: clients must AUTH. */
+  readonly auth: AuthServers | null;
+  /** Set with --e2e-processing-latency-percentile: FINs are timed. */
+  readonly e2e: E2eLatency | null;
   scheduleFlush(client: ClientV2): void;
   closed(client: ClientV2): void;
 }
+
+type Compression = "" | "snappy" | "deflate";
+const utf8 = new TextDecoder();
 
 /**
  * One TCP connection speaking protocol V2: parses its commands, runs them against
@@ -76,6 +95,18 @@ export class ClientV2 implements CommandHandler, Consumer {
   /** The socket did not take everything: no new messages until it drains. */
   blocked = false;
   closed = false;
+  /** Upgraded to TLS (the handshake is complete). */
+  tls = false;
+  /** Between the TLS upgrade and its handshake: nothing may be written. */
+  private handshaking = false;
+  /** --tls-required and not upgraded yet: only IDENTIFY is accepted. */
+  private tlsRequired: boolean;
+  /** Compression negotiated to follow the TLS handshake. */
+  private compressionAfterTls: Compression = "";
+  private deflateLevelAfterTls = 0;
+  private compressed: CompressedTransport | null = null;
+  auth: AuthState | null = null;
+  private authSecret = "";
 
   clientId: string;
   hostname: string;
@@ -103,7 +134,8 @@ export class ClientV2 implements CommandHandler, Consumer {
 
   constructor(
     readonly id: number,
-    readonly socket: Socket<ClientV2>,
+    /** Replaced by the TLS socket after an upgrade. */
+    public socket: Socket<ClientV2>,
     private readonly host: ClientHost,
     readonly remoteAddress: string,
   ) {
@@ -114,6 +146,7 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.clientId = remoteHost;
     this.hostname = remoteHost;
     this.nextHeartbeatAt = this.lastReadAt + this.settings.heartbeatInterval;
+    this.tlsRequired = host.tls !== null && opts.tlsRequired !== "false";
   }
 
   private get nsqd(): NSQD {
@@ -129,8 +162,13 @@ export class ClientV2 implements CommandHandler, Consumer {
   onData(chunk: Uint8Array): void {
     this.lastReadAt = Date.now();
     try {
-      this.parser.feed(chunk);
+      if (this.compressed === null) this.parser.feed(chunk);
+      else this.compressed.receive(chunk);
     } catch (err) {
+      if (err instanceof CodecError) {
+        this.nsqd.logger.error(`PROTOCOL(V2): [${this}] failed to read command - ${err.message}`);
+        return this.close();
+      }
       // a bug must cost this connection, never the process
       this.nsqd.logger.error(`[${this}] internal error - ${(err as Error).stack ?? err}`);
       this.close();
@@ -147,6 +185,7 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.closed = true;
     this.state = ClientState.Disconnected;
     this.parser.stop();
+    this.compressed?.close();
     const channel = this.channel;
     if (channel !== null) {
       this.channel = null;
@@ -170,7 +209,9 @@ export class ClientV2 implements CommandHandler, Consumer {
 
   /** Writes what is buffered; whatever the socket does not take waits for drain. */
   flush(): void {
-    if (this.out.length === 0 || this.closed) return;
+    if (this.closed || this.handshaking) return;
+    if (this.compressed !== null) return this.flushCompressed(this.compressed);
+    if (this.out.length === 0) return;
     // an OK in this buffer may stand for a message still waiting for its fsync
     const store = this.host.nsqd.store;
     if (store.hasPendingWrites) store.barrier();
@@ -180,8 +221,22 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.blocked = this.out.length > 0;
   }
 
+  /** flush() of a compressed connection: the frames of this flush are encoded in one piece. */
+  private flushCompressed(compressed: CompressedTransport): void {
+    const store = this.host.nsqd.store;
+    if (this.out.length > 0 && store.hasPendingWrites) store.barrier();
+    compressed.encode(this.out);
+    const wire = compressed.wire;
+    if (wire.length === 0) return;
+    const written = this.socket.write(wire.pending());
+    if (written < 0) return;
+    wire.consume(written);
+    this.blocked = wire.length > 0;
+  }
+
   sendHeartbeat(): void {
-    this.respond(FRAME_HEARTBEAT);
+    // during a TLS handshake the next frame must be the upgrade's OK
+    if (!this.handshaking) this.respond(FRAME_HEARTBEAT);
   }
 
   /** Sends an error; a fatal one closes the connection after it is written. */
@@ -227,9 +282,11 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.afterWrite();
   }
 
-  finished(): void {
+  finished(d: Delivery): void {
     this.finishCount++;
     this.inFlightCount--;
+    const e2e = this.host.e2e;
+    if (e2e !== null) e2e.record(this.channel!, d.message.timestamp);
   }
 
   requeued(): void {
@@ -280,6 +337,9 @@ export class ClientV2 implements CommandHandler, Consumer {
 
   /** Runs a command; returns true when a body follows. Throws ClientError. */
   private exec(line: CommandLine): boolean {
+    if (this.tlsRequired && !line.argIs(0, CMD_IDENTIFY)) {
+      throw fatal("E_INVALID", `cannot ${line.arg(0)} in current state (TLS required)`);
+    }
     if (line.argIs(0, CMD_FIN)) this.fin(line);
     else if (line.argIs(0, CMD_RDY)) this.rdy(line);
     else if (line.argIs(0, CMD_REQ)) this.req(line);
@@ -384,17 +444,23 @@ export class ClientV2 implements CommandHandler, Consumer {
       case Pending.Identify:
         return this.identify(body);
       case Pending.Auth:
-        // no auth server support yet (the nsqd program refuses --auth-http-address)
-        throw fatal("E_AUTH_DISABLED", "AUTH disabled");
+        return this.authenticate(body);
       case Pending.Pub:
+        if (this.host.auth !== null) return this.authorized("PUB", this.pendingTopic, "", [body], 0);
         return this.publish(body, "PUB", "E_PUB_FAILED", 0);
       case Pending.Dpub:
+        if (this.host.auth !== null) return this.authorized("DPUB", this.pendingTopic, "", [body], this.pendingDefer);
         return this.publish(body, "DPUB", "E_DPUB_FAILED", this.pendingDefer);
       case Pending.Mpub: {
         const opts = this.nsqd.options;
         const bodies = this.mpubBodies;
         const count = decodeMpub(body, opts.maxMsgSize, opts.maxBodySize, bodies);
         if (count instanceof ClientError) throw count;
+        if (this.host.auth !== null) {
+          const own = bodies.slice(0, count);
+          bodies.length = 0;
+          return this.authorized("MPUB", this.pendingTopic, "", own, 0);
+        }
         try {
           this.putMessages(bodies, count, 0, "MPUB", "E_MPUB_FAILED");
         } finally {
@@ -415,8 +481,14 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.single[0] = EMPTY;
   }
 
-  private putMessages(bodies: Uint8Array[], count: number, deferMs: number, cmd: string, code: string): void {
-    const name = this.pendingTopic;
+  private putMessages(
+    bodies: Uint8Array[],
+    count: number,
+    deferMs: number,
+    cmd: string,
+    code: string,
+    name = this.pendingTopic,
+  ): void {
     let topic = this.lastTopic;
     if (topic === null || topic.name !== name || topic.deleted) {
       topic = this.nsqd.getTopic(name);
@@ -444,29 +516,157 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.nextHeartbeatAt = Date.now() + this.settings.heartbeatInterval;
     if (!data.feature_negotiation) return this.respond(FRAME_OK);
     this.featureNegotiation = true;
-    if (data.deflate && data.snappy && opts.deflate && opts.snappy) {
-      throw fatal("E_IDENTIFY_FAILED", "cannot enable both deflate and snappy compression");
-    }
+    const tlsV1 = this.host.tls !== null && data.tls_v1;
+    const deflate = opts.deflate && data.deflate;
+    const snappy = opts.snappy && data.snappy;
+    if (deflate && snappy) throw fatal("E_IDENTIFY_FAILED", "cannot enable both deflate and snappy compression");
     // nsqd reports 6 (capped by the maximum) unless deflate is negotiated with a level
-    const deflate = false;
     const deflateLevel = Math.min(deflate && data.deflate_level > 0 ? data.deflate_level : 6, opts.maxDeflateLevel);
     const response = JSON.stringify({
       max_rdy_count: opts.maxRdyCount,
       version: VERSION,
       max_msg_timeout: opts.maxMsgTimeout,
       msg_timeout: this.settings.msgTimeout,
-      // TLS, snappy and deflate are not offered yet: reported as not negotiated
-      tls_v1: false,
+      tls_v1: tlsV1,
       deflate,
       deflate_level: deflateLevel,
       max_deflate_level: opts.maxDeflateLevel,
-      snappy: false,
+      snappy,
       sample_rate: this.settings.sampleRate,
-      auth_required: false,
+      auth_required: this.host.auth !== null,
       output_buffer_size: this.settings.outputBufferSize,
       output_buffer_timeout: this.settings.outputBufferTimeout,
     });
     this.respond(encodeFrame(FRAME_TYPE_RESPONSE, response));
+    const compression: Compression = snappy ? "snappy" : deflate ? "deflate" : "";
+    if (tlsV1) this.upgradeTls(compression, deflateLevel);
+    else if (compression !== "") this.compress(compression, deflateLevel);
+  }
+
+  // ---- upgrades (nsqd's order: IDENTIFY response in plain text, TLS + OK, compression + OK) ----
+
+  /** Starts the TLS handshake on this socket once the IDENTIFY response is out. */
+  private upgradeTls(compression: Compression, deflateLevel: number): void {
+    this.nsqd.logger.info(`PROTOCOL(V2): [${this}] upgrading connection to TLS`);
+    this.flush();
+    if (this.out.length > 0) throw fatal("E_IDENTIFY_FAILED", "IDENTIFY failed socket not writable");
+    this.handshaking = true;
+    // commands wait for the handshake; the raw socket's own events stop reaching this client
+    this.parser.pause();
+    const [raw, tlsSocket] = this.socket.upgradeTLS<ClientV2>({
+      data: this,
+      tls: this.host.tls!.options,
+      socket: this.host.tlsHandlers,
+    });
+    (raw as Socket<ClientV2 | undefined>).data = undefined;
+    this.socket = tlsSocket;
+    this.compressionAfterTls = compression;
+    this.deflateLevelAfterTls = deflateLevel;
+  }
+
+  onHandshake(success: boolean, authError: Error | null): void {
+    if (!this.handshaking || this.closed) return;
+    this.handshaking = false;
+    const problem = success ? handshakeProblem(this.host.tls!, this.socket, authError) : (authError?.message ?? "handshake failed");
+    if (problem !== null) {
+      this.nsqd.logger.error(`PROTOCOL(V2): [${this}] TLS handshake failed - ${problem}`);
+      return this.close();
+    }
+    this.tls = true;
+    this.tlsRequired = false;
+    this.respond(FRAME_OK);
+    if (this.compressionAfterTls !== "") this.compress(this.compressionAfterTls, this.deflateLevelAfterTls);
+    this.parser.resume();
+  }
+
+  /** Everything buffered so far leaves as it is; from the OK on, both directions are compressed. */
+  private compress(kind: "snappy" | "deflate", level: number): void {
+    this.nsqd.logger.info(`PROTOCOL(V2): [${this}] upgrading connection to ${kind}`);
+    const codec = kind === "snappy" ? new SnappyStream() : new DeflateStream(level);
+    this.compressed = new CompressedTransport(codec, this.parser, this.out);
+    this.respond(FRAME_OK);
+  }
+
+  get compression(): Compression {
+    return this.compressed?.codec.name ?? "";
+  }
+
+  // ---- AUTH ----
+
+  private authenticate(body: Uint8Array): void {
+    if (this.auth !== null && this.auth.authorizations.length > 0) throw fatal("E_INVALID", "AUTH Already set");
+    if (this.host.auth === null) throw fatal("E_AUTH_DISABLED", "AUTH disabled");
+    this.authSecret = utf8.decode(body);
+    this.queryAuth(() => {
+      const auth = this.auth!;
+      if (auth.authorizations.length === 0) throw fatal("E_UNAUTHORIZED", "AUTH No authorizations found");
+      const response = JSON.stringify({
+        identity: auth.identity,
+        identity_url: auth.identityUrl,
+        permission_count: auth.authorizations.length,
+      });
+      this.respond(encodeFrame(FRAME_TYPE_RESPONSE, response));
+    });
+  }
+
+  /** Asks the auth server with the stored secret; commands wait until then() has run. */
+  private queryAuth(then: () => void): void {
+    this.parser.pause();
+    const remote = this.remoteAddress;
+    const query = {
+      remoteIp: remote.slice(0, remote.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
+      tls: this.tls,
+      secret: this.authSecret,
+      commonName: this.tls ? (peerCommonName(this.socket) ?? "") : "",
+    };
+    queryAnyAuthServer(query, this.host.auth!).then(
+      (state) => {
+        if (this.closed) return;
+        this.auth = state;
+        this.guarded(then);
+      },
+      (err: Error) => {
+        if (this.closed) return;
+        // errors reaching the auth server are not the client's business
+        this.nsqd.logger.warn(`PROTOCOL(V2): [${this}] Auth Failed ${err.message}`);
+        this.guarded(() => {
+          throw fatal("E_AUTH_FAILED", "AUTH failed");
+        });
+      },
+    );
+  }
+
+  /** Runs a command continuation outside the parser, then lets the parser go on. */
+  private guarded(run: () => void): void {
+    try {
+      run();
+      this.parser.resume();
+    } catch (err) {
+      if (err instanceof ClientError) return this.sendError(err);
+      this.nsqd.logger.error(`[${this}] internal error - ${(err as Error).stack ?? err}`);
+      this.close();
+    }
+  }
+
+  /**
+   * nsqd's CheckAuth: AUTH must have succeeded and allow the command; expired
+   * authorizations are fetched again first (commands wait meanwhile).
+   */
+  private authorized(cmd: string, topic: string, channel: string, bodies: Uint8Array[], deferMs: number): void {
+    const auth = this.auth;
+    if (auth === null || auth.authorizations.length === 0) throw fatal("E_AUTH_FIRST", `AUTH required before ${cmd}`);
+    const run = () => {
+      if (!this.auth!.isAllowed(topic, channel)) {
+        throw fatal("E_UNAUTHORIZED", `AUTH failed for ${cmd} on ${goQuoteText(topic)} ${goQuoteText(channel)}`);
+      }
+      if (cmd === "SUB") this.subscribe(topic, channel);
+      else {
+        const code = cmd === "PUB" ? "E_PUB_FAILED" : cmd === "MPUB" ? "E_MPUB_FAILED" : "E_DPUB_FAILED";
+        this.putMessages(bodies, bodies.length, deferMs, cmd, code, topic);
+      }
+    };
+    if (auth.isExpired()) this.queryAuth(run);
+    else run();
   }
 
   private sub(line: CommandLine): void {
@@ -481,6 +681,11 @@ export class ClientV2 implements CommandHandler, Consumer {
     if (!isValidChannelName(channelName)) {
       throw fatal("E_BAD_CHANNEL", `SUB channel name ${goQuote(line.buf.subarray(line.argStart[2], line.argEnd[2]))} is not valid`);
     }
+    if (this.host.auth !== null) return this.authorized("SUB", topicName, channelName, [], 0);
+    this.subscribe(topicName, channelName);
+  }
+
+  private subscribe(topicName: string, channelName: string): void {
     const channel = this.nsqd.getChannel(topicName, channelName);
     const max = this.nsqd.options.maxChannelConsumers;
     if (max !== 0 && channel.consumers.length >= max) {
@@ -552,3 +757,5 @@ export class ClientV2 implements CommandHandler, Consumer {
 }
 
 const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+const goQuoteText = (s: string) => goQuote(encoder.encode(s));

@@ -1,7 +1,10 @@
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket, SocketHandler, TCPSocketListener } from "bun";
+import type { AuthServers } from "../auth/query.ts";
 import type { NSQD } from "../core/nsqd.ts";
+import { E2eLatency } from "../statsd/e2e-latency.ts";
 import { FRAME_TYPE_ERROR, encodeFrame } from "../protocol/frames.ts";
 import { ClientV2, type ClientHost } from "./client-v2.ts";
+import type { TlsSettings } from "./tls.ts";
 
 /** How often heartbeats are sent and read deadlines checked. */
 const TICK_MS = 100;
@@ -19,8 +22,35 @@ export class TcpServer implements ClientHost {
   private flushScheduled = false;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private readonly flushAll = () => this.flushDirty();
+  readonly auth: AuthServers | null;
+  /** End-to-end latency of FINed messages (tracked when percentiles are configured). */
+  readonly latency: E2eLatency;
+  readonly e2e: E2eLatency | null;
+  readonly tlsHandlers: SocketHandler<ClientV2> = {
+    handshake: (socket, success, authError) => socket.data.onHandshake(success, authError),
+    data: (socket, chunk) => socket.data.onData(chunk),
+    drain: (socket) => socket.data.onDrain(),
+    close: (socket) => socket.data.onClose(),
+    error: (socket, err) => this.nsqd.logger.error(`[${socket.data}] TLS socket error - ${err.message}`),
+  };
 
-  constructor(readonly nsqd: NSQD) {}
+  constructor(
+    readonly nsqd: NSQD,
+    /** From --tls-cert and friends (loadTlsSettings); null without TLS. */
+    readonly tls: TlsSettings | null = null,
+  ) {
+    const opts = nsqd.options;
+    this.latency = new E2eLatency(opts.e2eProcessingLatencyPercentiles, opts.e2eProcessingLatencyWindowTime);
+    this.e2e = this.latency.enabled ? this.latency : null;
+    this.auth =
+      opts.authHttpAddresses.length === 0
+        ? null
+        : {
+            addresses: opts.authHttpAddresses,
+            method: opts.authHttpRequestMethod as AuthServers["method"],
+            timeoutMs: opts.httpClientConnectTimeout + opts.httpClientRequestTimeout,
+          };
+  }
 
   get port(): number {
     return this.listener?.port ?? 0;

@@ -98,10 +98,14 @@ describe("nsqd program", () => {
     expect(r3.stderr).toContain("no-such-flag");
   });
 
-  test("features that have not landed are refused, not silently ignored", async () => {
-    const r = await runNsqd([`--tcp-address=127.0.0.1:${freePort()}`, "--statsd-address=127.0.0.1:8125"]);
+  test("unreadable TLS certificate files stop start-up with the flag named", async () => {
+    const r = await runNsqd([
+      `--tcp-address=127.0.0.1:${freePort()}`,
+      "--tls-cert=/nonexistent/cert.pem",
+      "--tls-key=/nonexistent/key.pem",
+    ]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("--statsd-address");
+    expect(r.stderr).toContain("--tls-cert /nonexistent/cert.pem");
   });
 
   test("--help lists nsqd's flags and --version prints the version", async () => {
