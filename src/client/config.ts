@@ -1,6 +1,6 @@
 /** Client settings, named after go-nsq's Config fields; durations in milliseconds. */
 import { hostname } from "node:os";
-import { VERSION } from "../core/nsqd.ts";
+import { CLIENT_VERSION } from "./version.ts";
 
 /** Settings shared by Producer and Consumer connections. */
 export interface ConnectionConfig {
@@ -23,7 +23,7 @@ export interface ConnectionConfig {
   sampleRate: number;
 }
 
-export const USER_AGENT = `bunsq/${VERSION}`;
+export const USER_AGENT = `bunsq/${CLIENT_VERSION}`;
 
 export function defaultConnectionConfig(): ConnectionConfig {
   const host = hostname();

@@ -3,15 +3,16 @@
  * frame decoding, heartbeat answers, and an output buffer written once per
  * event-loop turn (or on drain) so that many commands cost one socket write.
  */
-import type { Socket } from "bun";
 import { FrameDecoder } from "../protocol/frame-decoder.ts";
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from "../protocol/frames.ts";
 import * as cmd from "./commands.ts";
 import { splitAddress } from "./address.ts";
+import type { TimerHandle } from "./deferred.ts";
+import { dial, type Transport, type TransportHandler } from "./transport.ts";
 
 /** Receives what a connection reads after the handshake. */
 export interface ConnectionHandler {
-  /** A message frame; `data` stays valid (Bun hands out a fresh buffer per read). */
+  /** A message frame; `data` stays valid (the transport hands out a fresh buffer per read). */
   onMessage(data: Uint8Array): void;
   /** A response frame other than the heartbeat. */
   onResponse(data: Uint8Array): void;
@@ -39,18 +40,18 @@ function isHeartbeat(data: Uint8Array): boolean {
 }
 
 /** A connected, identified nsqd connection. Create with `NsqConnection.connect`. */
-export class NsqConnection {
+export class NsqConnection implements TransportHandler {
   /** nsqd's IDENTIFY answer (with feature negotiation), e.g. `max_rdy_count`. */
   serverSettings: Record<string, unknown> = {};
   closed = false;
 
-  private socket!: Socket<undefined>;
+  private socket: Transport | null = null;
   private handler: ConnectionHandler | null = null;
   private out = new Uint8Array(16 * 1024);
   private outLength = 0;
   private flushScheduled = false;
   private lastReadAt = Date.now();
-  private readTimer: Timer | null = null;
+  private readTimer: TimerHandle | null = null;
   private readonly decoder: FrameDecoder;
   private handshake: ((type: number, data: Uint8Array) => void) | null = null;
   private closeReason: Error | undefined;
@@ -63,7 +64,7 @@ export class NsqConnection {
   static async connect(address: string, opts: ConnectionOptions): Promise<NsqConnection> {
     const conn = new NsqConnection(address);
     const { hostname, port } = splitAddress(address);
-    let timer: Timer | undefined;
+    let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         conn.destroy(new Error(`connecting to ${address} timed out after ${opts.dialTimeout}ms`));
@@ -87,21 +88,15 @@ export class NsqConnection {
         };
       });
       identified.catch(() => {}); // a close before the socket is up is reported by the race below
-      conn.socket = await Promise.race([
-        Bun.connect({
-          hostname,
-          port,
-          socket: {
-            data: (_s, chunk) => conn.onData(chunk),
-            drain: () => conn.flush(),
-            close: () => conn.onSocketClosed(),
-            error: (_s, err) => {
-              conn.closeReason ??= err;
-            },
-          },
-        }),
-        timeout,
-      ]);
+      const dialing = dial(hostname, port, conn, opts.dialTimeout);
+      // a socket that connects after the dial timed out is not kept
+      dialing.then(
+        (socket) => {
+          if (conn.closed) socket.terminate();
+        },
+        () => {},
+      );
+      conn.socket = await Promise.race([dialing, timeout]);
       conn.write(cmd.MAGIC_V2);
       conn.write(cmd.identify(opts.identify));
       await Promise.race([identified, timeout]);
@@ -191,7 +186,7 @@ export class NsqConnection {
   /** Drops the connection at once, reporting `reason` to the handler. */
   destroy(reason?: Error): void {
     if (reason) this.closeReason ??= reason;
-    if (this.socket && !this.closed) this.socket.terminate();
+    if (this.socket !== null && !this.closed) this.socket.terminate();
     else this.onSocketClosed();
   }
 
@@ -209,14 +204,15 @@ export class NsqConnection {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.outLength === 0 || this.closed || !this.socket) return;
+    if (this.outLength === 0 || this.closed || this.socket === null) return;
     const n = this.socket.write(this.out.subarray(0, this.outLength));
     if (n <= 0) return; // full: drain calls flush again
     if (n < this.outLength) this.out.copyWithin(0, n, this.outLength);
     this.outLength -= n;
   }
 
-  private onData(chunk: Uint8Array): void {
+  /** @internal */
+  onTransportData(chunk: Uint8Array): void {
     this.lastReadAt = Date.now();
     try {
       this.decoder.feed(chunk);
@@ -233,6 +229,21 @@ export class NsqConnection {
       if (isHeartbeat(data)) this.write(cmd.NOP);
       else h.onResponse(data);
     } else if (type === FRAME_TYPE_ERROR) h.onError(data);
+  }
+
+  /** @internal */
+  onTransportDrain(): void {
+    this.flush();
+  }
+
+  /** @internal */
+  onTransportError(err: Error): void {
+    this.closeReason ??= err;
+  }
+
+  /** @internal */
+  onTransportClose(): void {
+    this.onSocketClosed();
   }
 
   private onSocketClosed(): void {

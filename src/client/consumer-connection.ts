@@ -2,6 +2,7 @@
 import * as cmd from "./commands.ts";
 import { frameText, type ConnectionHandler, type NsqConnection } from "./connection.ts";
 import { Message, type MessageOwner } from "./message.ts";
+import { deferred, type Deferred, type TimerHandle } from "./deferred.ts";
 
 /** What a subscription reports to its consumer. */
 export interface SubscriptionOwner {
@@ -27,8 +28,8 @@ export class Subscription implements ConnectionHandler, MessageOwner {
   closing = false;
   /** nsqd answered CLS: nothing more will arrive. */
   private closeWait = false;
-  rdyRetryTimer: Timer | null = null;
-  private subscribed: PromiseWithResolvers<void> | null = Promise.withResolvers<void>();
+  rdyRetryTimer: TimerHandle | null = null;
+  private subscribed: Deferred<void> | null = deferred<void>();
 
   constructor(
     readonly conn: NsqConnection,

@@ -11,6 +11,7 @@ import { NsqConnection } from "./connection.ts";
 import { Subscription, type SubscriptionOwner } from "./consumer-connection.ts";
 import { lookupTopic } from "./lookup.ts";
 import type { Message } from "./message.ts";
+import { deferred, type Deferred, type TimerHandle } from "./deferred.ts";
 
 /** Handles one message. Returning (or resolving) finishes it; throwing (or rejecting) requeues it with backoff. */
 export type MessageHandler = (message: Message) => void | Promise<void>;
@@ -116,13 +117,13 @@ export class Consumer implements SubscriptionOwner {
 
   private totalRdy = 0;
   private backoffCounter = 0;
-  private backoffTimer: Timer | null = null;
+  private backoffTimer: TimerHandle | null = null;
   private needRedistribute = false;
-  private readonly rdyTimer: Timer;
-  private lookupdTimer: Timer | null = null;
-  private readonly reconnectTimers = new Set<Timer>();
+  private readonly rdyTimer: TimerHandle;
+  private lookupdTimer: TimerHandle | null = null;
+  private readonly reconnectTimers = new Set<TimerHandle>();
   private stopping: Promise<void> | null = null;
-  private stopped: PromiseWithResolvers<void> | null = null;
+  private stopped: Deferred<void> | null = null;
   private counts = { received: 0, finished: 0, requeued: 0 };
 
   constructor(
@@ -196,7 +197,7 @@ export class Consumer implements SubscriptionOwner {
    */
   stop(timeoutMs = 30_000): Promise<void> {
     if (this.stopping) return this.stopping;
-    this.stopped = Promise.withResolvers<void>();
+    this.stopped = deferred<void>();
     clearInterval(this.rdyTimer);
     if (this.lookupdTimer) clearTimeout(this.lookupdTimer);
     if (this.backoffTimer) clearTimeout(this.backoffTimer);

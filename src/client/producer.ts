@@ -3,6 +3,7 @@ import { RingBuffer } from "../ringbuffer/index.ts";
 import * as cmd from "./commands.ts";
 import { defaultConnectionConfig, effectiveReadTimeout, identifyBody, type ConnectionConfig } from "./config.ts";
 import { frameText, NsqConnection, type ConnectionHandler } from "./connection.ts";
+import { deferred, type Deferred } from "./deferred.ts";
 
 export type ProducerConfig = ConnectionConfig;
 
@@ -38,7 +39,7 @@ export class Producer implements ConnectionHandler {
   private readonly pending = new RingBuffer<Pending>();
   private stopped = false;
   /** Resolved when the last publish in flight is answered (set by stop()). */
-  private drained: PromiseWithResolvers<void> | null = null;
+  private drained: Deferred<void> | null = null;
 
   /** @param address nsqd's TCP address, "host:port". */
   constructor(
@@ -78,7 +79,7 @@ export class Producer implements ConnectionHandler {
     this.stopped = true;
     const conn = this.conn ?? (await this.connecting?.catch(() => null)) ?? null;
     if (this.pending.length > 0) {
-      this.drained = Promise.withResolvers<void>();
+      this.drained = deferred<void>();
       await this.drained.promise;
     }
     conn?.close();
@@ -92,7 +93,7 @@ export class Producer implements ConnectionHandler {
   }
 
   private enqueue(conn: NsqConnection, frame: Uint8Array): Promise<void> {
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const { promise, resolve, reject } = deferred<void>();
     this.pending.push({ resolve, reject });
     conn.write(frame);
     return promise;
