@@ -4,18 +4,9 @@
  * broken IDENTIFY JSON, junk before the magic and truncated frames. Used by the
  * bounded test and by scripts/reliability.ts.
  */
-export type Random = () => number;
+export { mulberry32 } from "../helpers/random.ts";
 
-export function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type Random = () => number;
 
 const enc = new TextEncoder();
 

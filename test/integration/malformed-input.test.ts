@@ -12,21 +12,9 @@ import { FRAME_TYPE_ERROR } from "../../src/protocol/frames.ts";
 import type { ClientV2 } from "../../src/tcp/client-v2.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient, bytes, concatBytes, mpubBody, sizePrefixed } from "../helpers/raw-client.ts";
+import { mulberry32, TEST_SEEDS } from "../helpers/random.ts";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// Fixed seeds keep CI reproducible; one extra seed per run (or BUNSQ_TEST_SEED) widens coverage.
-const envSeed = process.env.BUNSQ_TEST_SEED;
-const SEEDS = envSeed !== undefined ? [Number(envSeed)] : [1, 42, 0xdeadbeef, (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0];
+const SEEDS = TEST_SEEDS;
 
 const MAX_MSG_SIZE = 1048576;
 const MAX_BODY_SIZE = 5242880;

@@ -14,21 +14,9 @@ import {
 import { decodeMpub } from "../../src/protocol/mpub.ts";
 import { isEphemeralName, isValidChannelName, isValidTopicName } from "../../src/protocol/names.ts";
 import { parseBase10 } from "../../src/protocol/numbers.ts";
+import { mulberry32, TEST_SEEDS } from "../helpers/random.ts";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// Fixed seeds keep CI reproducible; one extra seed per run (or BUNSQ_TEST_SEED) widens coverage.
-const envSeed = process.env.BUNSQ_TEST_SEED;
-const SEEDS = envSeed !== undefined ? [Number(envSeed)] : [1, 42, 0xdeadbeef, (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0];
+const SEEDS = TEST_SEEDS;
 
 const encoder = new TextEncoder();
 const bytes = (s: string): Uint8Array => encoder.encode(s);

@@ -1,20 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { RingBuffer } from "../../src/ringbuffer/index.ts";
+import { mulberry32, TEST_SEEDS } from "../helpers/random.ts";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// Fixed seeds keep CI reproducible; one extra seed per run (or BUNSQ_TEST_SEED) widens coverage.
-const envSeed = process.env.BUNSQ_TEST_SEED;
-const SEEDS = envSeed !== undefined ? [Number(envSeed)] : [1, 42, 0xdeadbeef, (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0];
+const SEEDS = TEST_SEEDS;
 
 // Private backing array, inspected to verify that vacated slots are cleared.
 function slots<T>(rb: RingBuffer<T>): (T | undefined)[] {
