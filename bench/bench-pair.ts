@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { OptionsOf } from "../src/cli/flags.ts";
 import { toolMain } from "../src/cli/tool.ts";
 import { formatDuration } from "../src/core/duration.ts";
+import { freePorts, waitListening } from "../test/helpers/process.ts";
 
 export const benchPairOptionTable = [
   { key: "runfor", flag: "runfor", kind: "duration", default: 5000, above: 0, help: "how long the writer and then the reader run" },
@@ -24,29 +25,6 @@ export const benchPairOptionTable = [
 
 type Options = OptionsOf<typeof benchPairOptionTable>;
 
-/** Two distinct ports that were free a moment ago. */
-function freePorts(): [number, number] {
-  const a = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const b = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const ports: [number, number] = [a.port, b.port];
-  a.stop(true);
-  b.stop(true);
-  return ports;
-}
-
-async function waitListening(port: number): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(20);
-    }
-  }
-  throw new Error(`nsqd is not listening on ${port}`);
-}
-
 async function runChild(args: string[]): Promise<void> {
   const proc = Bun.spawn(["bun", ...args], { stdout: "inherit", stderr: "inherit" });
   const code = await proc.exited;
@@ -55,7 +33,7 @@ async function runChild(args: string[]): Promise<void> {
 
 async function run(o: Options): Promise<number> {
   const dataPath = mkdtempSync(join(tmpdir(), "bunsq-bench-"));
-  const [port, httpPort] = freePorts();
+  const [port, httpPort] = freePorts(2);
   const nsqd = Bun.spawn(
     [
       "bun",

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FrameDecoder } from "../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_MESSAGE, writeUint32BE } from "../src/protocol/frames.ts";
+import { freePort } from "../test/helpers/process.ts";
 
 const args = new Map<string, string[]>();
 for (const a of process.argv.slice(2)) {
@@ -31,13 +32,6 @@ const nsqdArgs = args.get("nsqd-arg") ?? ["--mem-queue-size=100000000"];
 const topic = `bench_${Date.now()}`;
 /** nsqd's data goes to a temp dir, removed at the end. */
 const dataPath = mkdtempSync(join(tmpdir(), "bunsq-e2e-"));
-
-async function freePort(): Promise<number> {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
 
 async function startNsqd(port: number) {
   const proc = Bun.spawn(

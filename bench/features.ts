@@ -18,6 +18,7 @@ import { SnappyStream } from "../src/compress/snappy-stream.ts";
 import { DeflateStream } from "../src/compress/sync-zlib.ts";
 import { FrameDecoder } from "../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE, writeUint32BE } from "../src/protocol/frames.ts";
+import { freePort } from "../test/helpers/process.ts";
 
 const args = new Map<string, string>();
 for (const a of process.argv.slice(2)) {
@@ -55,13 +56,6 @@ function makeCert(): void {
     { cwd: dir, stderr: "pipe" },
   );
   if (r.exitCode !== 0) throw new Error(`openssl failed: ${r.stderr.toString()}`);
-}
-
-async function freePort(): Promise<number> {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
 }
 
 async function startNsqd(port: number) {

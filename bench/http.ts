@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../test/helpers/process.ts";
 
 const args = new Map<string, string[]>();
 for (const a of process.argv.slice(2)) {
@@ -26,13 +27,6 @@ const size = num("size", 200);
 const batchSize = num("batch-size", 200);
 const concurrency = num("concurrency", 16);
 const nsqdArgs = args.get("nsqd-arg") ?? ["--mem-queue-size=100000000"];
-
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
 
 async function startNsqd(httpPort: number, dataPath: string) {
   const proc = Bun.spawn(

@@ -9,6 +9,7 @@
  */
 import type { Socket } from "bun";
 import { V1ResponseDecoder, encodeV1Command } from "../src/lookupd/v1-codec.ts";
+import { freePort } from "../test/helpers/process.ts";
 
 const args = new Map<string, string>();
 for (const a of process.argv.slice(2)) {
@@ -22,13 +23,6 @@ const topics = num("topics", 1000);
 const producers = num("producers", 50);
 const channels = num("channels", 2);
 const concurrency = num("concurrency", 32);
-
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
 
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;

@@ -7,6 +7,7 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, waitListening } from "../test/helpers/process.ts";
 
 const NSQD = join(import.meta.dir, "..", "src", "cli", "nsqd.ts");
 
@@ -24,26 +25,6 @@ export interface NsqdSpec {
   profDir: string | null;
   /** Names the profile file. */
   label: string;
-}
-
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
-
-async function waitListening(port: number): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(20);
-    }
-  }
-  throw new Error(`nsqd is not listening on ${port}`);
 }
 
 let profiles = 0;

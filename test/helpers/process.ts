@@ -7,10 +7,17 @@ export const NSQD_ENTRY = `${import.meta.dir}/../../src/cli/nsqd.ts`;
 
 /** A port that was free a moment ago (for child processes, which cannot report port 0 back). */
 export function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
+  return freePorts(1)[0];
+}
+
+/** Distinct ports that were free a moment ago (all held open together while chosen). */
+export function freePorts(count: number): number[] {
+  const listeners = Array.from({ length: count }, () =>
+    Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }),
+  );
+  const ports = listeners.map((l) => l.port);
+  for (const l of listeners) l.stop(true);
+  return ports;
 }
 
 /** Resolves once something accepts TCP connections on the port. */
