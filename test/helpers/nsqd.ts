@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach } from "bun:test";
 import { startNsqd, type RunningNsqd } from "../../src/cli/nsqd.ts";
 import { Logger } from "../../src/core/logger.ts";
 import { parseNsqdOptions } from "../../src/core/options.ts";
+import { RawClient } from "./raw-client.ts";
 
 /** Log lines of in-process servers; printed only when BUNSQ_TEST_LOG is set. */
 const quiet = new Logger({
@@ -40,4 +42,32 @@ export async function until(check: () => boolean, what: string, timeoutMs = 3000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(5);
   }
+}
+
+/**
+ * For a test file: start() and connect() register what they create, and every
+ * server and client is stopped after each test.
+ */
+export function perTestServers(): {
+  start(overrides?: Record<string, unknown>): RunningNsqd;
+  connect(server: RunningNsqd): Promise<RawClient>;
+} {
+  const servers: RunningNsqd[] = [];
+  const clients: RawClient[] = [];
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of servers.splice(0)) s.stop();
+  });
+  return {
+    start(overrides = {}) {
+      const s = startTestNsqd(overrides);
+      servers.push(s);
+      return s;
+    },
+    async connect(server) {
+      const c = await RawClient.connect(server.tcpPort);
+      clients.push(c);
+      return c;
+    },
+  };
 }

@@ -3,33 +3,11 @@
  * timeouts, requeues, deferrals, heartbeats, ephemeral cleanup, memory limits and
  * slow readers.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
-import { startTestNsqd, until } from "../helpers/nsqd.ts";
-import { RawClient } from "../helpers/raw-client.ts";
+import { describe, expect, test } from "bun:test";
+import { perTestServers, until } from "../helpers/nsqd.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-let servers: RunningNsqd[] = [];
-let clients: RawClient[] = [];
-
-function start(overrides: Record<string, unknown> = {}): RunningNsqd {
-  const s = startTestNsqd(overrides);
-  servers.push(s);
-  return s;
-}
-
-async function connect(s: RunningNsqd): Promise<RawClient> {
-  const c = await RawClient.connect(s.tcpPort);
-  clients.push(c);
-  return c;
-}
-
-afterEach(() => {
-  for (const c of clients) c.close();
-  for (const s of servers) s.stop();
-  clients = [];
-  servers = [];
-});
+const { start, connect } = perTestServers();
 
 describe("flow control", () => {
   test("RDY bounds the messages in flight and FIN frees room", async () => {

@@ -2,27 +2,13 @@
  * nsqd's HTTP API over real HTTP against an in-process nsqd: every route, every
  * error nsqd gives, and messages crossing between HTTP and TCP.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import { describe, expect, test } from "bun:test";
 import { request } from "../helpers/http.ts";
-import { startTestNsqd, until } from "../helpers/nsqd.ts";
-import { RawClient, mpubBody } from "../helpers/raw-client.ts";
+import { perTestServers, startTestNsqd, until } from "../helpers/nsqd.ts";
+import { mpubBody } from "../helpers/raw-client.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-let servers: RunningNsqd[] = [];
-let clients: RawClient[] = [];
-
-function start(overrides: Record<string, unknown> = {}): RunningNsqd {
-  const s = startTestNsqd(overrides);
-  servers.push(s);
-  return s;
-}
-
-async function connect(s: RunningNsqd): Promise<RawClient> {
-  const c = await RawClient.connect(s.tcpPort);
-  clients.push(c);
-  return c;
-}
+const { start, connect } = perTestServers();
 
 /** A request body that arrives in chunks with no Content-Length. */
 function chunked(parts: number, size: number): ReadableStream<Uint8Array> {
@@ -34,13 +20,6 @@ function chunked(parts: number, size: number): ReadableStream<Uint8Array> {
     },
   });
 }
-
-afterEach(() => {
-  for (const c of clients) c.close();
-  for (const s of servers) s.stop();
-  clients = [];
-  servers = [];
-});
 
 describe("basics", () => {
   test("GET /ping answers OK as text with nsqd's header", async () => {

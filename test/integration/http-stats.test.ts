@@ -2,33 +2,13 @@
  * /stats (nsqd's JSON and text reports, plus message rates) and /metrics
  * (Prometheus) against a running nsqd with real TCP clients.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { RunningNsqd } from "../../src/cli/nsqd.ts";
 import { request } from "../helpers/http.ts";
-import { startTestNsqd, until } from "../helpers/nsqd.ts";
+import { perTestServers, until } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
-let servers: RunningNsqd[] = [];
-let clients: RawClient[] = [];
-
-function start(overrides: Record<string, unknown> = {}): RunningNsqd {
-  const s = startTestNsqd(overrides);
-  servers.push(s);
-  return s;
-}
-
-async function connect(s: RunningNsqd): Promise<RawClient> {
-  const c = await RawClient.connect(s.tcpPort);
-  clients.push(c);
-  return c;
-}
-
-afterEach(() => {
-  for (const c of clients) c.close();
-  for (const s of servers) s.stop();
-  clients = [];
-  servers = [];
-});
+const { start, connect } = perTestServers();
 
 // deliberately loose: the shape is checked key by key below
 type Json = Record<string, any>;
