@@ -594,12 +594,12 @@ export class ClientV2 implements CommandHandler, Consumer {
   // ---- AUTH ----
 
   private authenticate(body: Uint8Array): void {
-    if (this.auth !== null && this.auth.authorizations.length > 0) throw fatal("E_INVALID", "AUTH Already set");
+    if (this.auth !== null && this.auth.authorizations.length > 0) throw fatal("E_INVALID", "AUTH already set");
     if (this.host.auth === null) throw fatal("E_AUTH_DISABLED", "AUTH disabled");
     this.authSecret = utf8.decode(body);
     this.queryAuth(() => {
       const auth = this.auth!;
-      if (auth.authorizations.length === 0) throw fatal("E_UNAUTHORIZED", "AUTH No authorizations found");
+      if (auth.authorizations.length === 0) throw fatal("E_UNAUTHORIZED", "AUTH no authorizations found");
       const response = JSON.stringify({
         identity: auth.identity,
         identity_url: auth.identityUrl,
@@ -628,7 +628,7 @@ export class ClientV2 implements CommandHandler, Consumer {
       (err: Error) => {
         if (this.closed) return;
         // errors reaching the auth server are not the client's business
-        this.nsqd.logger.warn(`PROTOCOL(V2): [${this}] Auth Failed ${err.message}`);
+        this.nsqd.logger.warn(`PROTOCOL(V2): [${this}] AUTH failed ${err.message}`);
         this.guarded(() => {
           throw fatal("E_AUTH_FAILED", "AUTH failed");
         });

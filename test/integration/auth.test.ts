@@ -98,7 +98,7 @@ describe("AUTH", () => {
       { method: "GET", params: { remote_ip: "127.0.0.1", tls: "false", secret: "s3cret", common_name: "" } },
     ]);
     auth(c, "s3cret");
-    expect(await c.error()).toBe("E_INVALID AUTH Already set");
+    expect(await c.error()).toBe("E_INVALID AUTH already set");
   });
 
   test("commands before AUTH are E_AUTH_FIRST", async () => {
@@ -150,7 +150,7 @@ describe("AUTH", () => {
     expect(await a.error()).toBe("E_AUTH_FAILED AUTH failed");
     const b = await connect(s);
     auth(b, "empty");
-    expect(await b.error()).toBe("E_UNAUTHORIZED AUTH No authorizations found");
+    expect(await b.error()).toBe("E_UNAUTHORIZED AUTH no authorizations found");
     server!.stop();
     const unused = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const deadPort = unused.port;
