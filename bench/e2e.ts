@@ -13,8 +13,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FrameDecoder } from "../src/protocol/frame-decoder.ts";
-import { FRAME_TYPE_MESSAGE, writeUint32BE } from "../src/protocol/frames.ts";
-import { freePort } from "../test/helpers/process.ts";
+import { FRAME_TYPE_MESSAGE } from "../src/protocol/frames.ts";
+import { mpub } from "../src/client/commands.ts";
+import { freePort, waitListening } from "../test/helpers/process.ts";
 
 const args = new Map<string, string[]>();
 for (const a of process.argv.slice(2)) {
@@ -46,35 +47,15 @@ async function startNsqd(port: number) {
     ],
     { stdout: "inherit", stderr: "inherit" },
   );
-  for (let i = 0; i < 200; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return proc;
-    } catch {
-      await Bun.sleep(25);
-    }
+  try {
+    await waitListening(port, proc);
+  } catch (err) {
+    proc.kill();
+    throw err;
   }
-  proc.kill();
-  throw new Error("nsqd did not start");
+  return proc;
 }
 
-function mpubFrame(): Uint8Array {
-  const head = new TextEncoder().encode(`MPUB ${topic}\n`);
-  const bodyLen = 4 + batchSize * (4 + size);
-  const out = new Uint8Array(head.length + 4 + bodyLen);
-  out.set(head);
-  let p = head.length;
-  writeUint32BE(out, p, bodyLen);
-  writeUint32BE(out, p + 4, batchSize);
-  p += 8;
-  for (let i = 0; i < batchSize; i++) {
-    writeUint32BE(out, p, size);
-    out.fill(0x61, p + 4, p + 4 + size);
-    p += 4 + size;
-  }
-  return out;
-}
 
 /** Writes all of data, waiting for drain when the socket is full. */
 class Writer {
@@ -97,7 +78,7 @@ class Writer {
 }
 
 async function writerWorker(port: number, deadline: number): Promise<number> {
-  const frame = mpubFrame();
+  const frame = mpub(topic, Array.from({ length: batchSize }, () => new Uint8Array(size).fill(0x61)));
   let answered: (() => void) | null = null;
   const decoder = new FrameDecoder((type, data) => {
     if (type !== 0 || data[0] === 0x5f /* _heartbeat_ */) {

@@ -18,7 +18,8 @@ import { SnappyStream } from "../src/compress/snappy-stream.ts";
 import { DeflateStream } from "../src/compress/sync-zlib.ts";
 import { FrameDecoder } from "../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE, writeUint32BE } from "../src/protocol/frames.ts";
-import { freePort } from "../test/helpers/process.ts";
+import { mpub } from "../src/client/commands.ts";
+import { freePort, waitListening } from "../test/helpers/process.ts";
 
 const args = new Map<string, string>();
 for (const a of process.argv.slice(2)) {
@@ -65,17 +66,13 @@ async function startNsqd(port: number) {
       `--tls-cert=${dir}/cert.pem`, `--tls-key=${dir}/key.pem`],
     { stdout: "inherit", stderr: "inherit" },
   );
-  for (let i = 0; i < 200; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return proc;
-    } catch {
-      await Bun.sleep(25);
-    }
+  try {
+    await waitListening(port, proc);
+  } catch (err) {
+    proc.kill();
+    throw err;
   }
-  proc.kill();
-  throw new Error("nsqd did not start");
+  return proc;
 }
 
 /** Message bodies like application events: some structure, some entropy (so compression has real work). */
@@ -83,23 +80,6 @@ function body(i: number): Uint8Array {
   const hex = Array.from(crypto.getRandomValues(new Uint8Array(40)), (b) => b.toString(16).padStart(2, "0")).join("");
   const text = `{"id":${i},"user":"user-${i % 977}","event":"page_view","path":"/products/${i % 131}","trace":"${hex}"}`;
   return new TextEncoder().encode(text.padEnd(size, " ").slice(0, size));
-}
-
-function mpubFrame(topic: string): Uint8Array {
-  const head = new TextEncoder().encode(`MPUB ${topic}\n`);
-  const bodyLen = 4 + batchSize * (4 + size);
-  const out = new Uint8Array(head.length + 4 + bodyLen);
-  out.set(head);
-  let p = head.length;
-  writeUint32BE(out, p, bodyLen);
-  writeUint32BE(out, p + 4, batchSize);
-  p += 8;
-  for (let i = 0; i < batchSize; i++) {
-    writeUint32BE(out, p, size);
-    out.set(body(i), p + 4);
-    p += 4 + size;
-  }
-  return out;
 }
 
 /**
@@ -214,7 +194,7 @@ class Conn {
 }
 
 async function writer(port: number, mode: Mode, topic: string, deadline: number): Promise<number> {
-  const frame = mpubFrame(topic);
+  const frame = mpub(topic, Array.from({ length: batchSize }, (_, i) => body(i)));
   const c = await Conn.open(port, mode);
   let answered: (() => void) | null = null;
   c.onFrame = (type, data) => {
