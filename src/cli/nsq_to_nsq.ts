@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /** nsq_to_nsq: relays a topic's messages to nsqds of another cluster; FIN once the destination accepted. */
 import { Consumer, Producer, type Message } from "../client/index.ts";
-import type { OptionsOf } from "./flags.ts";
+import { checkHostPort, type OptionsOf } from "./flags.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import {
   channelOption,
@@ -17,7 +17,6 @@ import {
   producerOpts,
   toolLogLevelOption,
 } from "./tool-options.ts";
-import { checkHostPort } from "./flags.ts";
 
 export const nsqToNsqOptionTable = [
   { key: "topic", flag: "topic", kind: "string", default: "", help: "nsq topic" },
