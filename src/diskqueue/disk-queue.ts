@@ -346,7 +346,7 @@ export class DiskQueue {
       return;
     }
     this.opts.logger.warn(
-      `DISKQUEUE(${this.opts.name}): ${saved === null ? "no metadata" : "metadata does not match the segment files"}; ` +
+      `DISKQUEUE(${this.opts.name}): ${saved !== null ? "metadata does not match the segment files" : existsSync(this.metaPath) ? "metadata unreadable" : "no metadata"}; ` +
         `rebuilding positions from ${segments.length} segment file(s)`,
     );
     const first = saved !== null && segments.includes(saved.readFileNum) ? saved.readFileNum : segments[0];

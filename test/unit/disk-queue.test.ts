@@ -140,6 +140,16 @@ describe("DiskQueue", () => {
     expect(lines.some((l) => l.includes("no metadata"))).toBe(true);
   });
 
+  test("unreadable metadata is rebuilt from the segments and said so", () => {
+    const { dir, open, lines } = setup(50);
+    const q = open();
+    for (let i = 0; i < 3; i++) put(q, `m${i}`);
+    q.close();
+    writeFileSync(join(dir, "t:c.diskqueue.meta.dat"), "garbage");
+    expect(readAll(open())).toEqual(["m0", "m1", "m2"]);
+    expect(lines.some((l) => l.includes("metadata unreadable"))).toBe(true);
+  });
+
   test("metadata pointing past the end of the data is rebuilt", () => {
     const { dir, open, lines } = setup(1 << 20);
     const q = open();
