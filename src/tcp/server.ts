@@ -115,8 +115,6 @@ export class TcpServer implements ClientHost {
 
   private flushDirty(): void {
     this.flushScheduled = false;
-    // disk writes of this turn first: with --sync-every=1 no OK leaves before its fsync
-    this.nsqd.store.barrier();
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) {
       const client = dirty[i];
