@@ -4,6 +4,8 @@
  * broken IDENTIFY JSON, junk before the magic and truncated frames. Used by the
  * bounded test and by scripts/reliability.ts.
  */
+import { concatBytes } from "../helpers/raw-client.ts";
+
 export { mulberry32 } from "../helpers/random.ts";
 
 export type Random = () => number;
@@ -14,17 +16,6 @@ function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n >>> 0);
   return b;
-}
-
-function concat(parts: (Uint8Array | string)[]): Uint8Array {
-  const arrays = parts.map((p) => (typeof p === "string" ? enc.encode(p) : p));
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let pos = 0;
-  for (const a of arrays) {
-    out.set(a, pos);
-    pos += a.length;
-  }
-  return out;
 }
 
 export class Fuzzer {
@@ -56,7 +47,7 @@ export class Fuzzer {
       case 3:
         return `bad name${this.int(5)}`;
       case 4:
-        return concat(["t", new Uint8Array([0]), "x"]);
+        return concatBytes("t", new Uint8Array([0]), "x");
       case 5:
         return "#ephemeral";
       case 6:
@@ -96,7 +87,7 @@ export class Fuzzer {
       "",
     ]);
     const body = enc.encode(json);
-    return concat(["IDENTIFY\n", this.size(body.length), body]);
+    return concatBytes("IDENTIFY\n", this.size(body.length), body);
   }
 
   private mpub(): Uint8Array {
@@ -107,8 +98,8 @@ export class Fuzzer {
       parts.push(this.size(b.length), b);
     }
     const claimed = this.random() < 0.7 ? count : this.pick([0, count + 3, -1, 0x7fffffff]);
-    const body = concat([u32(claimed), ...parts]);
-    return concat(["MPUB ", this.name(), "\n", this.size(body.length), body]);
+    const body = concatBytes(u32(claimed), ...parts);
+    return concatBytes("MPUB ", this.name(), "\n", this.size(body.length), body);
   }
 
   /** One frame of V2 traffic (possibly several commands' worth of garbage). */
@@ -117,40 +108,40 @@ export class Fuzzer {
       case 0:
         return this.identify();
       case 1:
-        return concat(["SUB ", this.name(), " ", this.name(), "\n"]);
+        return concatBytes("SUB ", this.name(), " ", this.name(), "\n");
       case 2:
-        return concat(["RDY ", this.number(), "\n"]);
+        return concatBytes("RDY ", this.number(), "\n");
       case 3:
-        return concat(["FIN ", this.pick(["0123456789abcdef", "short", this.bytes(16), ""]), "\n"]);
+        return concatBytes("FIN ", this.pick(["0123456789abcdef", "short", this.bytes(16), ""]), "\n");
       case 4:
-        return concat(["REQ ", this.pick(["0123456789abcdef", "x"]), " ", this.number(), "\n"]);
+        return concatBytes("REQ ", this.pick(["0123456789abcdef", "x"]), " ", this.number(), "\n");
       case 5:
-        return concat(["TOUCH ", this.bytes(16), "\n"]);
+        return concatBytes("TOUCH ", this.bytes(16), "\n");
       case 6: {
         const b = this.body();
-        return concat(["PUB ", this.name(), "\n", this.size(b.length), b]);
+        return concatBytes("PUB ", this.name(), "\n", this.size(b.length), b);
       }
       case 7:
         return this.mpub();
       case 8: {
         const b = this.body();
-        return concat(["DPUB ", this.name(), " ", this.number(), "\n", this.size(b.length), b]);
+        return concatBytes("DPUB ", this.name(), " ", this.number(), "\n", this.size(b.length), b);
       }
       case 9:
-        return concat(["AUTH\n", this.size(6), "secret"]);
+        return concatBytes("AUTH\n", this.size(6), "secret");
       case 10:
         return enc.encode(this.pick(["NOP\n", "CLS\n", "\n", "\r\n", "nop\n", "PUB\n", "SUB\n"]));
       case 11:
         return this.bytes(1 + this.int(64));
       case 12:
-        return concat([this.bytes(this.int(8)), "\n"]);
+        return concatBytes(this.bytes(this.int(8)), "\n");
       case 13:
         return enc.encode(`${"A".repeat(17 * 1024)}`); // a command line with no end
       case 14:
-        return concat(["PUB fz1\n", u32(0x7fffffff)]); // a 2 GiB body that never comes
+        return concatBytes("PUB fz1\n", u32(0x7fffffff)); // a 2 GiB body that never comes
       default: {
         const b = this.body();
-        return concat(["PUB fz0\n", u32(b.length), b]);
+        return concatBytes("PUB fz0\n", u32(b.length), b);
       }
     }
   }
@@ -158,7 +149,7 @@ export class Fuzzer {
   /** The magic a connection starts with: right, or preceded by junk. */
   magic(): Uint8Array {
     if (this.random() < 0.9) return enc.encode("  V2");
-    return concat([this.bytes(this.int(8)), "  V2"]);
+    return concatBytes(this.bytes(this.int(8)), "  V2");
   }
 
   /** Splits bytes into chunks the way a network might deliver them. */
@@ -187,7 +178,7 @@ export class Fuzzer {
       case 4:
         return enc.encode(`${this.pick(["BREW", "DELETE", "PATCH", "OPTIONS"])} /${this.pick(["pub", "..%2f..%2fetc", "%00", "topic//create", "a".repeat(5000)])} HTTP/1.1\r\nHost: x\r\n\r\n`);
       case 5:
-        return concat([this.bytes(200), "\r\n\r\n"]);
+        return concatBytes(this.bytes(200), "\r\n\r\n");
       case 6:
         return enc.encode("POST /pub?topic=%ff%fe HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx");
       default:
