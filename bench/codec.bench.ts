@@ -1,7 +1,7 @@
 // Frame codec hot paths: parsing PUB/MPUB/FIN streams, encoding message frames,
 // decoding frames on the client side. Registers on import; runs when executed directly.
 import { bench, do_not_optimize, group, run } from "mitata";
-import { Delivery, Message } from "../src/core/message.ts";
+import { Delivery } from "../src/core/message.ts";
 import { CommandParser, type CommandHandler, type CommandLine } from "../src/protocol/command-parser.ts";
 import { FrameDecoder } from "../src/protocol/frame-decoder.ts";
 import { writeUint32BE } from "../src/protocol/frames.ts";
@@ -61,8 +61,8 @@ group("parse 200 commands from one chunk", () => {
   bench("1 x MPUB of 200 (200 B) + decode", () => {
     const parser = new CommandParser(new CountingHandler(), 16384, false);
     parser.feed(MPUB_FRAME);
-    const out: Uint8Array[] = [];
-    do_not_optimize(decodeMpub(MPUB_BODY, 1 << 20, 5 << 20, out));
+    const spans: number[] = [];
+    do_not_optimize(decodeMpub(MPUB_BODY, 1 << 20, 5 << 20, spans));
   });
   bench("200 x FIN", () => {
     const parser = new CommandParser(new CountingHandler(), 16384, false);
@@ -72,7 +72,7 @@ group("parse 200 commands from one chunk", () => {
 
 group("encode message frames", () => {
   const out = new OutputBuffer();
-  const d = new Delivery(new Message(7_000_000_000_000, 42, Date.now() * 1e6, BODY, 0));
+  const d = new Delivery(7_000_000_000_000, 42, Date.now() * 1e6, BODY, 0, BODY.length);
   d.attempts = 1;
   bench("200 x writeMessage (200 B) into a 64 KiB buffer", () => {
     for (let i = 0; i < 200; i++) out.writeMessage(d);
@@ -83,7 +83,7 @@ group("encode message frames", () => {
 group("client-side frame decoding", () => {
   const frames: Uint8Array[] = [];
   const buf = new OutputBuffer();
-  const d = new Delivery(new Message(7_000_000_000_000, 42, Date.now() * 1e6, BODY, 0));
+  const d = new Delivery(7_000_000_000_000, 42, Date.now() * 1e6, BODY, 0, BODY.length);
   for (let i = 0; i < 200; i++) buf.writeMessage(d);
   frames.push(buf.pending().slice());
   const stream = frames[0];

@@ -10,7 +10,7 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "../src/core/logger.ts";
-import { Message } from "../src/core/message.ts";
+import { Delivery } from "../src/core/message.ts";
 import { DiskQueue } from "../src/diskqueue/disk-queue.ts";
 import { MIN_RECORD_SIZE, writeMessageRecord } from "../src/diskqueue/message-record.ts";
 
@@ -63,7 +63,8 @@ function queueRun(label: string, syncEvery: number, count: number): void {
       logger,
       onWrite: () => {},
     });
-    const message = new Message(7_000_000_000_000, 1, Date.now() * 1e6, new Uint8Array(size).fill(0x62), 0);
+    const body = new Uint8Array(size).fill(0x62);
+    const message = new Delivery(7_000_000_000_000, 1, Date.now() * 1e6, body, 0, body.length);
     const t0 = performance.now();
     for (let i = 0; i < count; i++) {
       writeMessageRecord(queue, message, 0);

@@ -3,7 +3,7 @@ import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-reco
 import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
 import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
 import { isEphemeralName } from "../protocol/names.ts";
-import { Delivery, type Consumer, type Message } from "./message.ts";
+import { Delivery, type Consumer, type MessageData } from "./message.ts";
 import type { Topic } from "./topic.ts";
 
 /** Why a FIN, REQ or TOUCH could not be applied (nsqd's wording). */
@@ -145,10 +145,11 @@ export class Channel {
     }
     const topic = this.topic;
     while (this.cursor < topic.visibleEnd) {
-      const message = topic.messageAt(this.cursor++);
-      const d = new Delivery(message);
-      if (message.deferMs > 0) {
-        this.defer(d, now + message.deferMs);
+      const position = this.cursor++;
+      const d = topic.deliveryAt(position);
+      const deferMs = topic.deferAt(position);
+      if (deferMs > 0) {
+        this.defer(d, now + deferMs);
         continue;
       }
       return d;
@@ -161,13 +162,13 @@ export class Channel {
     d.consumer = consumer;
     d.deliveredAt = now;
     d.priority = now + consumer.msgTimeout;
-    this.inFlight.set(d.message.sequence, d);
+    this.inFlight.set(d.sequence, d);
     this.inFlightByDeadline.push(d);
     if (this.inFlightByDeadline.length === 1) this.topic.nsqd.watchTimeouts(this);
   }
 
   private takeOutOfFlight(d: Delivery): void {
-    this.inFlight.delete(d.message.sequence);
+    this.inFlight.delete(d.sequence);
     this.inFlightByDeadline.remove(d);
     d.consumer = null;
   }
@@ -179,13 +180,13 @@ export class Channel {
   }
 
   /** A DPUB while this channel exists: straight into the deferred heap. */
-  putDeferred(message: Message, until: number): void {
+  putDeferred(message: MessageData, until: number): void {
     this.directCount++;
-    this.defer(new Delivery(message), until);
+    this.defer(Delivery.of(message), until);
   }
 
   /** A message that did not fit in the topic's memory queue: to disk, or dropped if ephemeral. */
-  overflow(message: Message): void {
+  overflow(message: MessageData): void {
     this.directCount++;
     this.store(message, 0);
   }
@@ -193,10 +194,10 @@ export class Channel {
   /** Falls behind the memory limit: moves messages before `position` to disk (ephemeral: drops them). */
   spillUntil(position: number): void {
     const topic = this.topic;
-    while (this.cursor < position) this.store(topic.messageAt(this.cursor++), 0);
+    while (this.cursor < position) this.store(topic.slotAt(this.cursor++), 0);
   }
 
-  private store(message: Message, attempts: number): void {
+  private store(message: MessageData, attempts: number): void {
     if (this.disk !== null) writeMessageRecord(this.disk, message, attempts);
     else this.dropCount++;
   }
@@ -204,7 +205,7 @@ export class Channel {
   /** Finds a message this consumer holds, or returns why not. */
   private owned(consumer: Consumer, sequence: number, node: number): Delivery | string {
     const d = this.inFlight.get(sequence);
-    if (d === undefined || d.message.node !== node) return NOT_IN_FLIGHT;
+    if (d === undefined || d.node !== node) return NOT_IN_FLIGHT;
     if (d.consumer !== consumer) return NOT_OWNER;
     return d;
   }
@@ -250,7 +251,7 @@ export class Channel {
     let d: Delivery | undefined;
     while ((d = this.inFlightByDeadline.popIfDue(now)) !== undefined) {
       const consumer = d.consumer!;
-      this.inFlight.delete(d.message.sequence);
+      this.inFlight.delete(d.sequence);
       d.consumer = null;
       this.timeoutCount++;
       consumer.timedOut();
@@ -296,9 +297,9 @@ export class Channel {
    */
   persist(): void {
     if (this.disk === null) return;
-    for (const d of this.inFlight.values()) writeMessageRecord(this.disk, d.message, d.attempts);
-    this.deferred.drain((d) => writeMessageRecord(this.disk!, d.message, d.attempts));
-    this.requeued.drain((d) => writeMessageRecord(this.disk!, d.message, d.attempts));
+    for (const d of this.inFlight.values()) writeMessageRecord(this.disk, d, d.attempts);
+    this.deferred.drain((d) => writeMessageRecord(this.disk!, d, d.attempts));
+    this.requeued.drain((d) => writeMessageRecord(this.disk!, d, d.attempts));
     this.inFlight.clear();
     this.inFlightByDeadline.clear();
     this.spillUntil(this.topic.visibleEnd);

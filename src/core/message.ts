@@ -1,36 +1,64 @@
 import type { HeapItem } from "../ringbuffer/priority-queue.ts";
 
 /**
- * A published message. One instance is shared by every channel of its topic; the
- * body is a view of the bytes it arrived in, never copied.
+ * The fields of one message. Its body is bytes [offset, offset + length) of
+ * `source`, the array it arrived in: never copied on the way in, and copied once
+ * on the way out (into a frame or a disk record).
  */
-export class Message {
-  constructor(
-    /** 53-bit sequence, unique per nsqd; with `node` it forms the wire id. */
-    readonly sequence: number,
-    readonly node: number,
-    /** Publish time in nanoseconds since the epoch (held in a double). */
-    readonly timestamp: number,
-    readonly body: Uint8Array,
-    /** DPUB delay in ms while the message waits in a topic that has no channel yet. */
-    readonly deferMs: number,
-  ) {}
+export interface MessageData {
+  /** 53-bit sequence, unique per nsqd; with `node` it forms the wire id. */
+  readonly sequence: number;
+  readonly node: number;
+  /** Publish time in nanoseconds since the epoch (held in a double). */
+  readonly timestamp: number;
+  readonly source: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
 }
 
 /**
- * What one channel knows about one message it has taken from its topic: attempts,
- * who holds it and until when. Lives in the channel's in-flight or deferred heap
- * (keyed by `priority`, a deadline in ms) or in its requeue queue.
+ * One message a channel has taken from its topic, with what the channel knows
+ * about it: attempts, who holds it and until when. Lives in the channel's
+ * in-flight or deferred heap (keyed by `priority`, a deadline in ms) or in its
+ * requeue queue.
  */
-export class Delivery implements HeapItem {
+export class Delivery implements MessageData, HeapItem {
   priority = 0;
   heapIndex = -1;
   attempts = 0;
   deliveredAt = 0;
   consumer: Consumer | null = null;
 
-  constructor(readonly message: Message) {}
+  constructor(
+    readonly sequence: number,
+    readonly node: number,
+    readonly timestamp: number,
+    readonly source: Uint8Array,
+    readonly offset: number,
+    readonly length: number,
+  ) {}
+
+  static of(m: MessageData): Delivery {
+    return new Delivery(m.sequence, m.node, m.timestamp, m.source, m.offset, m.length);
+  }
 }
+
+/** A reusable MessageData for passing a queued message on without allocating. */
+export class MessageSlot implements MessageData {
+  sequence = 0;
+  node = 0;
+  timestamp = 0;
+  source: Uint8Array = EMPTY;
+  offset = 0;
+  length = 0;
+
+  /** Lets go of the last source, so an idle topic does not keep its bytes alive. */
+  forget(): void {
+    this.source = EMPTY;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** The channel's view of a subscribed client; implemented by the TCP layer. */
 export interface Consumer {

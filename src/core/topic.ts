@@ -1,9 +1,9 @@
 import type { DiskQueue } from "../diskqueue/disk-queue.ts";
 import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-record.ts";
-import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
+import { MessageRing } from "../ringbuffer/message-ring.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Channel } from "./channel.ts";
-import { Message } from "./message.ts";
+import { Delivery, MessageSlot, type MessageData } from "./message.ts";
 import type { NSQD } from "./nsqd.ts";
 
 /** Why a publish was refused; the TCP and HTTP layers add their own error codes. */
@@ -25,7 +25,9 @@ export class Topic {
   paused = false;
   deleted = false;
 
-  private readonly queue = new RingBuffer<Message>();
+  private readonly queue = new MessageRing();
+  /** Hands a queued message to the disk writers without allocating. */
+  private readonly slot = new MessageSlot();
   /** Absolute position of queue.at(0). */
   private basePosition = 0;
   /** While paused, channels see only what was published before the pause. */
@@ -71,8 +73,30 @@ export class Topic {
     return inMemory + this.backendDepth;
   }
 
-  messageAt(position: number): Message {
-    return this.queue.at(position - this.basePosition)!;
+  /** A new delivery of the queued message at `position` (for a channel taking it out). */
+  deliveryAt(position: number): Delivery {
+    const q = this.queue;
+    const i = position - this.basePosition;
+    return new Delivery(q.sequenceAt(i), q.nodeAt(i), q.timestampAt(i), q.sourceAt(i), q.offsetAt(i), q.lengthAt(i));
+  }
+
+  /** The DPUB delay of the queued message at `position` (0 for most). */
+  deferAt(position: number): number {
+    return this.queue.deferAt(position - this.basePosition);
+  }
+
+  /** The queued message at `position`, in a slot that the next call reuses. */
+  slotAt(position: number): MessageData {
+    const q = this.queue;
+    const i = position - this.basePosition;
+    const slot = this.slot;
+    slot.sequence = q.sequenceAt(i);
+    slot.node = q.nodeAt(i);
+    slot.timestamp = q.timestampAt(i);
+    slot.source = q.sourceAt(i);
+    slot.offset = q.offsetAt(i);
+    slot.length = q.lengthAt(i);
+    return slot;
   }
 
   private get memoryLimit(): number {
@@ -82,11 +106,13 @@ export class Topic {
   // ---- publishing ----
 
   /**
-   * Stores messages with the given bodies and hands them to the channels. Returns
-   * false when an ephemeral topic had to drop them (as nsqd, the publisher still
-   * gets OK); throws PublishError when they cannot be stored.
+   * Stores `count` messages whose bodies are ranges of `source` (`spans` holds an
+   * offset and a length per message) and hands them to the channels. The topic
+   * keeps `source`: the caller must not reuse it. Returns false when an ephemeral
+   * topic had to drop them (as nsqd, the publisher still gets OK); throws
+   * PublishError when they cannot be stored.
    */
-  publish(bodies: readonly Uint8Array[], count: number, deferMs: number): boolean {
+  publish(source: Uint8Array, spans: readonly number[], count: number, deferMs: number): boolean {
     if (this.deleted) throw new PublishError("exiting");
     const nsqd = this.nsqd;
     const nowMs = Date.now();
@@ -101,20 +127,31 @@ export class Topic {
     }
     const toMemory = direct || (holding ? this.holdsInMemory(count) : this.makeRoom(count));
     let bytes = 0;
+    const slot = this.slot;
+    slot.node = node;
+    slot.timestamp = timestamp;
+    slot.source = source;
     for (let i = 0; i < count; i++) {
-      const body = bodies[i];
-      const message = new Message(nsqd.ids.next(nowMs), node, timestamp, body, direct ? 0 : deferMs);
-      bytes += body.length;
+      const offset = spans[2 * i];
+      const length = spans[2 * i + 1];
+      const sequence = nsqd.ids.next(nowMs);
+      bytes += length;
+      if (toMemory && !direct) {
+        this.queue.push(sequence, node, timestamp, deferMs, source, offset, length);
+        continue;
+      }
+      slot.sequence = sequence;
+      slot.offset = offset;
+      slot.length = length;
       if (direct) {
-        for (let c = 0; c < channels.length; c++) channels[c].putDeferred(message, nowMs + deferMs);
-      } else if (toMemory) {
-        this.queue.push(message);
+        for (let c = 0; c < channels.length; c++) channels[c].putDeferred(slot, nowMs + deferMs);
       } else if (holding) {
-        writeMessageRecord(this.disk!, message, 0);
+        writeMessageRecord(this.disk!, slot, 0);
       } else {
-        for (let c = 0; c < channels.length; c++) channels[c].overflow(message);
+        for (let c = 0; c < channels.length; c++) channels[c].overflow(slot);
       }
     }
+    slot.forget();
     // written to disk now, not at the turn's barrier: a failed write must fail this publish
     if (!toMemory) this.writeToDisk();
     this.messageCount += count;
@@ -205,23 +242,27 @@ export class Topic {
       }
       const payload = disk.readNext();
       if (payload === null) break;
-      const message = readMessageRecord(payload, this.nsqd.newSequence, this.nsqd.ids.node).message;
+      const m = readMessageRecord(payload, this.nsqd.newSequence, this.nsqd.ids.node);
       moved++;
       if (limit > 0) {
-        this.queue.push(message);
+        this.enqueue(m);
         continue;
       }
       try {
-        for (const channel of this.channelList) channel.overflow(message);
+        for (const channel of this.channelList) channel.overflow(m);
         this.nsqd.store.writePending();
       } catch {
         // the channels' disks refused it: keep it in memory rather than lose it, and pause draining
-        this.queue.push(message);
+        this.enqueue(m);
         break;
       }
     }
     for (const channel of this.channelList) channel.pump();
     if (moved === DRAIN_BATCH) this.scheduleDrain();
+  }
+
+  private enqueue(m: MessageData): void {
+    this.queue.push(m.sequence, m.node, m.timestamp, 0, m.source, m.offset, m.length);
   }
 
   // ---- channels ----
@@ -296,7 +337,7 @@ export class Topic {
     const disk = this.disk;
     if (disk === null) return;
     const from = this.channelList.length === 0 ? this.basePosition : this.visibleEnd;
-    for (let p = from; p < this.endPosition; p++) writeMessageRecord(disk, this.messageAt(p), 0);
+    for (let p = from; p < this.endPosition; p++) writeMessageRecord(disk, this.slotAt(p), 0);
   }
 
   /** Stops everything; `deleteData` also removes the disk queues (topic deleted). */

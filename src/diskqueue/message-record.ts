@@ -1,5 +1,5 @@
-import { Delivery, Message } from "../core/message.ts";
-import { MESSAGE_HEADER_SIZE, MESSAGE_ID_LENGTH, readUint64BE, writeUint64BE } from "../protocol/frames.ts";
+import { Delivery, type MessageData } from "../core/message.ts";
+import { MESSAGE_HEADER_SIZE, copyBytes, readUint64BE, writeUint64BE } from "../protocol/frames.ts";
 import { parseMessageId, parsedNode, writeMessageId } from "../protocol/message-id.ts";
 import type { DiskQueue } from "./disk-queue.ts";
 
@@ -9,15 +9,14 @@ import type { DiskQueue } from "./disk-queue.ts";
  */
 export const MIN_RECORD_SIZE = MESSAGE_HEADER_SIZE;
 
-export function writeMessageRecord(queue: DiskQueue, message: Message, attempts: number): void {
-  const body = message.body;
-  const pos = queue.reserveRecord(MESSAGE_HEADER_SIZE + body.length);
+export function writeMessageRecord(queue: DiskQueue, message: MessageData, attempts: number): void {
+  const pos = queue.reserveRecord(MESSAGE_HEADER_SIZE + message.length);
   const buf = queue.writeBuffer;
   writeUint64BE(buf, pos, message.timestamp);
   buf[pos + 8] = attempts >>> 8;
   buf[pos + 9] = attempts;
   writeMessageId(buf, pos + 10, message.node, message.sequence);
-  buf.set(body, pos + MESSAGE_HEADER_SIZE);
+  copyBytes(message.source, message.offset, message.length, buf, pos + MESSAGE_HEADER_SIZE);
 }
 
 /**
@@ -33,8 +32,8 @@ export function readMessageRecord(payload: Uint8Array, newSequence: () => number
     sequence = newSequence();
     idNode = node;
   }
-  const body = payload.slice(10 + MESSAGE_ID_LENGTH);
-  const d = new Delivery(new Message(sequence, idNode, timestamp, body, 0));
+  const body = payload.slice(MESSAGE_HEADER_SIZE);
+  const d = new Delivery(sequence, idNode, timestamp, body, 0, body.length);
   d.attempts = (payload[8] << 8) | payload[9];
   return d;
 }

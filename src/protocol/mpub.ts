@@ -2,15 +2,16 @@ import { ClientError, fatal } from "./errors.ts";
 import { readInt32BE } from "./frames.ts";
 
 /**
- * Splits an MPUB body ([4-byte count] then count x [4-byte size][bytes]) into views
- * of the body, checking it the way nsqd does. Fills `out` and returns the count,
- * or returns the client error.
+ * Splits an MPUB body ([4-byte count] then count x [4-byte size][bytes]) into
+ * message spans, checking it the way nsqd does. Fills `spans` with an offset (in
+ * `body`) and a length per message and returns the count, or returns the client
+ * error. No views are made: the topic keeps the body and the spans.
  */
 export function decodeMpub(
   body: Uint8Array,
   maxMsgSize: number,
   maxBodySize: number,
-  out: Uint8Array[],
+  spans: number[],
 ): number | ClientError {
   if (body.length < 4) return fatal("E_BAD_BODY", "MPUB failed to read message count");
   const count = readInt32BE(body, 0);
@@ -25,7 +26,8 @@ export function decodeMpub(
     if (size <= 0) return fatal("E_BAD_MESSAGE", `MPUB invalid message(${i}) body size ${size}`);
     if (size > maxMsgSize) return fatal("E_BAD_MESSAGE", `MPUB message too big ${size} > ${maxMsgSize}`);
     if (body.length - pos < size) return fatal("E_BAD_MESSAGE", "MPUB failed to read message body");
-    out[i] = body.subarray(pos, pos + size);
+    spans[2 * i] = pos;
+    spans[2 * i + 1] = size;
     pos += size;
   }
   if (pos !== body.length) {

@@ -130,7 +130,8 @@ export class ClientV2 implements CommandHandler, Consumer {
   private pendingTopic = "";
   private pendingDefer = 0;
   private lastTopic: Topic | null = null;
-  private readonly mpubBodies: Uint8Array[] = [];
+  /** Offset and length of each message of the MPUB being handled (reused). */
+  private readonly mpubSpans: number[] = [];
 
   constructor(
     readonly id: number,
@@ -286,7 +287,7 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.finishCount++;
     this.inFlightCount--;
     const e2e = this.host.e2e;
-    if (e2e !== null) e2e.record(this.channel!, d.message.timestamp);
+    if (e2e !== null) e2e.record(this.channel!, d.timestamp);
   }
 
   requeued(): void {
@@ -446,43 +447,38 @@ export class ClientV2 implements CommandHandler, Consumer {
       case Pending.Auth:
         return this.authenticate(body);
       case Pending.Pub:
-        if (this.host.auth !== null) return this.authorized("PUB", this.pendingTopic, "", [body], 0);
+        if (this.host.auth !== null) return this.authorized("PUB", this.pendingTopic, "", body, [0, body.length], 0);
         return this.publish(body, "PUB", "E_PUB_FAILED", 0);
       case Pending.Dpub:
-        if (this.host.auth !== null) return this.authorized("DPUB", this.pendingTopic, "", [body], this.pendingDefer);
+        if (this.host.auth !== null) {
+          return this.authorized("DPUB", this.pendingTopic, "", body, [0, body.length], this.pendingDefer);
+        }
         return this.publish(body, "DPUB", "E_DPUB_FAILED", this.pendingDefer);
       case Pending.Mpub: {
         const opts = this.nsqd.options;
-        const bodies = this.mpubBodies;
-        const count = decodeMpub(body, opts.maxMsgSize, opts.maxBodySize, bodies);
+        const spans = this.mpubSpans;
+        const count = decodeMpub(body, opts.maxMsgSize, opts.maxBodySize, spans);
         if (count instanceof ClientError) throw count;
-        if (this.host.auth !== null) {
-          const own = bodies.slice(0, count);
-          bodies.length = 0;
-          return this.authorized("MPUB", this.pendingTopic, "", own, 0);
-        }
-        try {
-          this.putMessages(bodies, count, 0, "MPUB", "E_MPUB_FAILED");
-        } finally {
-          bodies.length = 0;
-        }
-        return;
+        if (this.host.auth !== null) return this.authorized("MPUB", this.pendingTopic, "", body, spans.slice(0, 2 * count), 0);
+        return this.putMessages(body, spans, count, 0, "MPUB", "E_MPUB_FAILED");
       }
       case Pending.None:
         throw new Error("body without a pending command");
     }
   }
 
-  private readonly single: Uint8Array[] = [];
+  /** The span of a PUB's one message (reused). */
+  private readonly single: number[] = [0, 0];
 
   private publish(body: Uint8Array, cmd: string, code: string, deferMs: number): void {
-    this.single[0] = body;
-    this.putMessages(this.single, 1, deferMs, cmd, code);
-    this.single[0] = EMPTY;
+    this.single[1] = body.length;
+    this.putMessages(body, this.single, 1, deferMs, cmd, code);
   }
 
+  /** Publishes the messages at `spans` of `source` (see Topic.publish) and answers OK. */
   private putMessages(
-    bodies: Uint8Array[],
+    source: Uint8Array,
+    spans: readonly number[],
     count: number,
     deferMs: number,
     cmd: string,
@@ -495,7 +491,7 @@ export class ClientV2 implements CommandHandler, Consumer {
       this.lastTopic = topic;
     }
     try {
-      topic.publish(bodies, count, deferMs);
+      topic.publish(source, spans, count, deferMs);
     } catch (err) {
       if (err instanceof PublishError) throw fatal(code, `${cmd} failed ${err.message}`);
       throw err;
@@ -649,10 +645,18 @@ export class ClientV2 implements CommandHandler, Consumer {
   }
 
   /**
-   * nsqd's CheckAuth: AUTH must have succeeded and allow the command; expired
-   * authorizations are fetched again first (commands wait meanwhile).
+   * nsqd's CheckAuth: AUTH must have succeeded and allow the command (a SUB, or a
+   * publish of the messages at `spans` of `source`); expired authorizations are
+   * fetched again first (commands wait meanwhile).
    */
-  private authorized(cmd: string, topic: string, channel: string, bodies: Uint8Array[], deferMs: number): void {
+  private authorized(
+    cmd: string,
+    topic: string,
+    channel: string,
+    source: Uint8Array,
+    spans: readonly number[],
+    deferMs: number,
+  ): void {
     const auth = this.auth;
     if (auth === null || auth.authorizations.length === 0) throw fatal("E_AUTH_FIRST", `AUTH required before ${cmd}`);
     const run = () => {
@@ -662,7 +666,7 @@ export class ClientV2 implements CommandHandler, Consumer {
       if (cmd === "SUB") this.subscribe(topic, channel);
       else {
         const code = cmd === "PUB" ? "E_PUB_FAILED" : cmd === "MPUB" ? "E_MPUB_FAILED" : "E_DPUB_FAILED";
-        this.putMessages(bodies, bodies.length, deferMs, cmd, code, topic);
+        this.putMessages(source, spans, spans.length / 2, deferMs, cmd, code, topic);
       }
     };
     if (auth.isExpired()) this.queryAuth(run);
@@ -681,7 +685,7 @@ export class ClientV2 implements CommandHandler, Consumer {
     if (!isValidChannelName(channelName)) {
       throw fatal("E_BAD_CHANNEL", `SUB channel name ${goQuote(line.buf.subarray(line.argStart[2], line.argEnd[2]))} is not valid`);
     }
-    if (this.host.auth !== null) return this.authorized("SUB", topicName, channelName, [], 0);
+    if (this.host.auth !== null) return this.authorized("SUB", topicName, channelName, EMPTY, [], 0);
     this.subscribe(topicName, channelName);
   }
 

@@ -3,6 +3,7 @@ import {
   FRAME_HEADER_SIZE,
   FRAME_TYPE_MESSAGE,
   MESSAGE_HEADER_SIZE,
+  copyBytes,
   writeUint32BE,
   writeUint64BE,
 } from "../protocol/frames.ts";
@@ -41,20 +42,18 @@ export class OutputBuffer {
 
   /** Appends a message frame: header, timestamp, attempts, id and the body, copied once. */
   writeMessage(d: Delivery): void {
-    const message = d.message;
-    const body = message.body;
-    const frameLength = FRAME_HEADER_SIZE + MESSAGE_HEADER_SIZE + body.length;
+    const frameLength = FRAME_HEADER_SIZE + MESSAGE_HEADER_SIZE + d.length;
     const buf = this.reserve(frameLength);
     let p = this.length;
     writeUint32BE(buf, p, frameLength - 4);
     writeUint32BE(buf, p + 4, FRAME_TYPE_MESSAGE);
-    writeUint64BE(buf, p + 8, message.timestamp);
+    writeUint64BE(buf, p + 8, d.timestamp);
     buf[p + 16] = d.attempts >>> 8;
     buf[p + 17] = d.attempts;
-    writeMessageId(buf, p + 18, message.node, message.sequence);
+    writeMessageId(buf, p + 18, d.node, d.sequence);
     p += FRAME_HEADER_SIZE + MESSAGE_HEADER_SIZE;
-    buf.set(body, p);
-    this.length = p + body.length;
+    copyBytes(d.source, d.offset, d.length, buf, p);
+    this.length = p + d.length;
   }
 
   /** The bytes waiting to be written. */

@@ -12,10 +12,11 @@ import { topicName } from "./args.ts";
 const NEWLINE = 0x0a;
 
 /** Publishes and answers OK once the messages are stored as --sync-every asks. */
-async function put(topic: Topic, bodies: Uint8Array[], count: number, deferMs: number): Promise<Response> {
+async function put(topic: Topic, body: Uint8Array, spans: number[], deferMs: number): Promise<Response> {
+  const count = spans.length / 2;
   if (count > 0) {
     try {
-      topic.publish(bodies, count, deferMs);
+      topic.publish(body, spans, count, deferMs);
     } catch (err) {
       if (!(err instanceof PublishError)) throw err;
       if (topic.deleted) throw new HttpError(503, "EXITING");
@@ -27,25 +28,24 @@ async function put(topic: Topic, bodies: Uint8Array[], count: number, deferMs: n
   return textResponse("OK");
 }
 
-/** Splits a newline-separated body into messages (views of it), skipping empty lines. */
-function splitLines(body: Uint8Array, maxMsgSize: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
+/** Splits a newline-separated body into message spans (offset, length), skipping empty lines. */
+function splitLines(body: Uint8Array, maxMsgSize: number): number[] {
+  const spans: number[] = [];
   let start = 0;
   while (start <= body.length) {
     let end = body.indexOf(NEWLINE, start);
     if (end < 0) end = body.length;
     const size = end - start;
     if (size > maxMsgSize) throw new HttpError(413, "MSG_TOO_BIG");
-    if (size > 0) out.push(body.subarray(start, end));
+    if (size > 0) spans.push(start, size);
     start = end + 1;
   }
-  return out;
+  return spans;
 }
 
 export function publishRoutes(ctx: HttpContext) {
   const nsqd = ctx.nsqd;
   const errors = { 400: ErrorBody, 413: ErrorBody, 500: ErrorBody, 503: ErrorBody };
-  const single: Uint8Array[] = [];
   return new Elysia()
     .post(
       "/pub",
@@ -64,8 +64,7 @@ export function publishRoutes(ctx: HttpContext) {
             deferMs = /^[+-]?\d+$/.test(deferText) ? Number(deferText) : Number.NaN;
             if (!(deferMs >= 0 && deferMs <= maxReqTimeout)) throw new HttpError(400, "INVALID_DEFER");
           }
-          single[0] = body;
-          return put(topic, single, 1, deferMs);
+          return put(topic, body, [0, body.length], deferMs);
         },
         false,
       ),
@@ -99,14 +98,13 @@ export function publishRoutes(ctx: HttpContext) {
           const body = await readBodyLimited(request, maxBodySize);
           if (body === null) throw new HttpError(413, "BODY_TOO_BIG");
           if (!binary) {
-            const messages = splitLines(body, maxMsgSize);
-            return put(topic, messages, messages.length, 0);
+            return put(topic, body, splitLines(body, maxMsgSize), 0);
           }
-          const messages: Uint8Array[] = [];
-          const count = decodeMpub(body, maxMsgSize, maxBodySize, messages);
+          const spans: number[] = [];
+          const count = decodeMpub(body, maxMsgSize, maxBodySize, spans);
           // nsqd answers 413 with the TCP error code minus its "E_"
           if (typeof count !== "number") throw new HttpError(413, count.code.slice(2));
-          return put(topic, messages, count, 0);
+          return put(topic, body, spans, 0);
         },
         false,
       ),

@@ -1,0 +1,103 @@
+import { describe, expect, test } from "bun:test";
+import { MessageRing } from "../../src/ringbuffer/message-ring.ts";
+import { mulberry32, TEST_SEEDS } from "../helpers/random.ts";
+
+/** What a model queue holds per message; the ring must agree with it field by field. */
+interface Entry {
+  sequence: number;
+  node: number;
+  timestamp: number;
+  deferMs: number;
+  source: Uint8Array;
+  offset: number;
+  length: number;
+}
+
+function push(ring: MessageRing, e: Entry): void {
+  ring.push(e.sequence, e.node, e.timestamp, e.deferMs, e.source, e.offset, e.length);
+}
+
+function expectSame(ring: MessageRing, model: Entry[]): void {
+  expect(ring.length).toBe(model.length);
+  model.forEach((e, i) => {
+    expect(ring.sequenceAt(i)).toBe(e.sequence);
+    expect(ring.nodeAt(i)).toBe(e.node);
+    expect(ring.timestampAt(i)).toBe(e.timestamp);
+    expect(ring.deferAt(i)).toBe(e.deferMs);
+    expect(ring.sourceAt(i)).toBe(e.source);
+    expect(ring.offsetAt(i)).toBe(e.offset);
+    expect(ring.lengthAt(i)).toBe(e.length);
+  });
+}
+
+function entry(n: number, source: Uint8Array): Entry {
+  return {
+    sequence: 2 ** 52 + n, // beyond 32 bits: must survive as a double
+    node: n % 1024,
+    timestamp: 1.7e18 + n * 1000,
+    deferMs: n % 3 === 0 ? 3_600_000 : 0,
+    source,
+    offset: n * 7,
+    length: 200 + (n % 5),
+  };
+}
+
+describe("MessageRing", () => {
+  test("keeps every field of every message in order through growth while wrapped", () => {
+    const ring = new MessageRing();
+    const source = new Uint8Array(8);
+    const model: Entry[] = [];
+    let n = 0;
+    // shift some first so the live part wraps around the end when the ring grows
+    for (; n < 12; n++) {
+      push(ring, entry(n, source));
+      model.push(entry(n, source));
+    }
+    for (let i = 0; i < 10; i++) {
+      ring.shift();
+      model.shift();
+    }
+    for (; n < 200; n++) {
+      push(ring, entry(n, source));
+      model.push(entry(n, source));
+    }
+    expectSame(ring, model);
+  });
+
+  test("random pushes, shifts and pops agree with an array model", () => {
+    for (const seed of TEST_SEEDS) {
+      const random = mulberry32(seed);
+      const ring = new MessageRing();
+      const model: Entry[] = [];
+      const sources = [new Uint8Array(1), new Uint8Array(2), new Uint8Array(3)];
+      for (let step = 0; step < 5000; step++) {
+        const r = random();
+        if (r < 0.6) {
+          const e = entry(step, sources[step % 3]);
+          push(ring, e);
+          model.push(e);
+        } else if (r < 0.9) {
+          ring.shift();
+          model.shift();
+        } else {
+          ring.pop();
+          model.pop();
+        }
+      }
+      expectSame(ring, model);
+    }
+  });
+
+  test("shift and pop on an empty ring do nothing; clear empties and keeps working", () => {
+    const ring = new MessageRing();
+    ring.shift();
+    ring.pop();
+    expect(ring.length).toBe(0);
+    const source = new Uint8Array(1);
+    for (let n = 0; n < 100; n++) push(ring, entry(n, source));
+    ring.clear();
+    expect(ring.length).toBe(0);
+    push(ring, entry(5, source));
+    expectSame(ring, [entry(5, source)]);
+  });
+});
