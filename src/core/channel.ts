@@ -1,6 +1,7 @@
 import type { DiskQueue } from "../diskqueue/disk-queue.ts";
 import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-record.ts";
 import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
+import { InFlightTable } from "./in-flight.ts";
 import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Delivery, type Consumer, type MessageData } from "./message.ts";
@@ -31,8 +32,7 @@ export class Channel {
 
   /** Messages to deliver before new ones: timed out, requeued, or out of deferral. */
   private readonly requeued = new RingBuffer<Delivery>();
-  private readonly inFlight = new Map<number, Delivery>();
-  private readonly inFlightByDeadline = new PriorityQueue<Delivery>();
+  private readonly inFlight = new InFlightTable();
   private readonly deferred = new PriorityQueue<Delivery>();
 
   requeueCount = 0;
@@ -88,8 +88,8 @@ export class Channel {
     this.consumers.splice(i, 1);
     if (this.nextConsumer >= this.consumers.length) this.nextConsumer = 0;
     if (this.inFlight.size > 0) {
-      for (const d of this.inFlight.values()) {
-        if (d.consumer !== consumer) continue;
+      const held = [...this.inFlight.values()].filter((d) => d.consumer === consumer);
+      for (const d of held) {
         this.takeOutOfFlight(d);
         this.requeueCount++;
         this.requeued.push(d);
@@ -162,14 +162,12 @@ export class Channel {
     d.consumer = consumer;
     d.deliveredAt = now;
     d.priority = now + consumer.msgTimeout;
-    this.inFlight.set(d.sequence, d);
-    this.inFlightByDeadline.push(d);
-    if (this.inFlightByDeadline.length === 1) this.topic.nsqd.watchTimeouts(this);
+    this.inFlight.add(d, consumer.msgTimeout);
+    if (this.inFlight.size === 1) this.topic.nsqd.watchTimeouts(this);
   }
 
   private takeOutOfFlight(d: Delivery): void {
-    this.inFlight.delete(d.sequence);
-    this.inFlightByDeadline.remove(d);
+    this.inFlight.remove(d);
     d.consumer = null;
   }
 
@@ -238,7 +236,7 @@ export class Channel {
     const d = this.owned(consumer, sequence, node);
     if (typeof d === "string") return d;
     const deadline = Math.min(Date.now() + consumer.msgTimeout, d.deliveredAt + maxMsgTimeout);
-    this.inFlightByDeadline.update(d, deadline);
+    this.inFlight.touch(d, deadline, consumer.msgTimeout);
     return null;
   }
 
@@ -249,9 +247,8 @@ export class Channel {
   processTimeouts(now: number): boolean {
     let moved = false;
     let d: Delivery | undefined;
-    while ((d = this.inFlightByDeadline.popIfDue(now)) !== undefined) {
+    while ((d = this.inFlight.popIfDue(now)) !== undefined) {
       const consumer = d.consumer!;
-      this.inFlight.delete(d.sequence);
       d.consumer = null;
       this.timeoutCount++;
       consumer.timedOut();
@@ -263,7 +260,7 @@ export class Channel {
       moved = true;
     }
     if (moved) this.pump();
-    return this.inFlightByDeadline.length > 0 || this.deferred.length > 0;
+    return this.inFlight.size > 0 || this.deferred.length > 0;
   }
 
   // ---- administration ----
@@ -283,7 +280,6 @@ export class Channel {
   empty(): void {
     for (const d of this.inFlight.values()) d.consumer?.emptied();
     this.inFlight.clear();
-    this.inFlightByDeadline.clear();
     this.deferred.clear();
     this.requeued.clear();
     this.cursor = this.topic.visibleEnd;
@@ -301,7 +297,6 @@ export class Channel {
     this.deferred.drain((d) => writeMessageRecord(this.disk!, d, d.attempts));
     this.requeued.drain((d) => writeMessageRecord(this.disk!, d, d.attempts));
     this.inFlight.clear();
-    this.inFlightByDeadline.clear();
     this.spillUntil(this.topic.visibleEnd);
   }
 
@@ -311,7 +306,6 @@ export class Channel {
     for (const consumer of this.consumers.slice()) consumer.close();
     this.consumers.length = 0;
     this.inFlight.clear();
-    this.inFlightByDeadline.clear();
     this.deferred.clear();
     this.requeued.clear();
     if (this.disk !== null) this.topic.nsqd.closeDiskQueue(this.disk, deleteData);

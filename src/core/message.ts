@@ -18,9 +18,9 @@ export interface MessageData {
 
 /**
  * One message a channel has taken from its topic, with what the channel knows
- * about it: attempts, who holds it and until when. Lives in the channel's
- * in-flight or deferred heap (keyed by `priority`, a deadline in ms) or in its
- * requeue queue.
+ * about it: attempts, who holds it and until when (`priority`, a deadline in
+ * ms). Lives in the channel's in-flight table, its deferred heap or its requeue
+ * queue.
  */
 export class Delivery implements MessageData, HeapItem {
   priority = 0;
@@ -28,6 +28,9 @@ export class Delivery implements MessageData, HeapItem {
   attempts = 0;
   deliveredAt = 0;
   consumer: Consumer | null = null;
+  /** Neighbours in the channel's in-flight deadline list (see InFlightTable). */
+  prev: Delivery | null = null;
+  next: Delivery | null = null;
 
   constructor(
     readonly sequence: number,
