@@ -4,6 +4,8 @@
 // publishing allocates nothing per message, so the garbage collector has less to do.
 
 const INITIAL_CAPACITY = 16;
+/** Below this capacity the ring never shrinks: small queues keep their columns. */
+const SHRINK_FLOOR = 4096;
 // Keeps every index and mask inside the int32 range used by `&`.
 const MAX_CAPACITY = 2 ** 30;
 
@@ -31,6 +33,11 @@ export class MessageRing {
     return this.size;
   }
 
+  /** Slots allocated per column. */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
   push(
     sequence: number,
     node: number,
@@ -40,7 +47,7 @@ export class MessageRing {
     offset: number,
     length: number,
   ): void {
-    if (this.size > this.mask) this.grow();
+    if (this.size > this.mask) this.resize((this.mask + 1) * 2);
     const i = (this.head + this.size) & this.mask;
     this.sequences[i] = sequence;
     this.timestamps[i] = timestamp;
@@ -52,12 +59,18 @@ export class MessageRing {
     this.size++;
   }
 
-  /** Drops the oldest message (and its reference to its source bytes). */
+  /**
+   * Drops the oldest message (and its reference to its source bytes). A ring
+   * left a quarter full halves its capacity, so the columns of a drained backlog
+   * (38 bytes a slot) do not stay allocated.
+   */
   shift(): void {
     if (this.size === 0) return;
     this.sources[this.head] = undefined;
     this.head = (this.head + 1) & this.mask;
     this.size--;
+    const capacity = this.mask + 1;
+    if (capacity > SHRINK_FLOOR && this.size < capacity >>> 2) this.resize(capacity >>> 1);
   }
 
   /** Drops the newest message. */
@@ -109,9 +122,8 @@ export class MessageRing {
     this.mask = capacity - 1;
   }
 
-  /** Doubles the capacity, moving the messages to the start of the new columns. */
-  private grow(): void {
-    const capacity = (this.mask + 1) * 2;
+  /** Moves the messages to the start of new columns of `capacity` slots. */
+  private resize(capacity: number): void {
     if (capacity > MAX_CAPACITY) throw new RangeError("MessageRing capacity exceeded");
     const { sequences, timestamps, nodes, defers, offsets, lengths, sources, head, size, mask } = this;
     this.allocate(capacity);

@@ -88,6 +88,30 @@ describe("MessageRing", () => {
     }
   });
 
+  test("grows past and shrinks back below the shrink floor with every message intact", () => {
+    const ring = new MessageRing();
+    const source = new Uint8Array(1);
+    const model: Entry[] = [];
+    for (let n = 0; n < 40_000; n++) {
+      push(ring, entry(n, source));
+      model.push(entry(n, source));
+    }
+    expect(ring.capacity).toBe(65536);
+    // drain most of it (each shift may halve the columns), checking as we go
+    for (let k = 0; k < 39_990; k++) {
+      ring.shift();
+      model.shift();
+      if (k % 9_999 === 0) expectSame(ring, model);
+    }
+    expect(ring.capacity).toBeLessThanOrEqual(4096);
+    expectSame(ring, model);
+    for (let n = 0; n < 5000; n++) {
+      push(ring, entry(n, source));
+      model.push(entry(n, source));
+    }
+    expectSame(ring, model);
+  });
+
   test("shift and pop on an empty ring do nothing; clear empties and keeps working", () => {
     const ring = new MessageRing();
     ring.shift();
