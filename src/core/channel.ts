@@ -42,6 +42,12 @@ export class Channel {
   /** Messages that reached this channel without passing through the topic's memory queue. */
   private directCount = 0;
   private pumping = false;
+  /** A pump is queued for the end of the current task (see schedulePump). */
+  private pumpQueued = false;
+  private readonly pumpQueuedNow = () => {
+    this.pumpQueued = false;
+    this.pump();
+  };
   /** Null when this channel or its topic is ephemeral: they never touch disk. */
   readonly disk: DiskQueue | null;
 
@@ -135,6 +141,17 @@ export class Channel {
     this.topic.release();
   }
 
+  /**
+   * Pumps once at the end of the current task instead of now. A consumer's read
+   * can carry thousands of FINs; pumping after each cost a Date.now(), a pass over
+   * the consumers and a topic release per message.
+   */
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(this.pumpQueuedNow);
+  }
+
   /** The next message to deliver, or null. Deferred topic messages are parked here. */
   private next(now: number): Delivery | null {
     if (this.requeued.length > 0) return this.requeued.shift()!;
@@ -214,7 +231,7 @@ export class Channel {
     if (typeof d === "string") return d;
     this.takeOutOfFlight(d);
     consumer.finished(d);
-    this.pump();
+    this.schedulePump();
     return null;
   }
 
@@ -227,7 +244,7 @@ export class Channel {
     consumer.requeued();
     if (delayMs > 0) this.defer(d, Date.now() + delayMs);
     else this.requeued.push(d);
-    this.pump();
+    this.schedulePump();
     return null;
   }
 
