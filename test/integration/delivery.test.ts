@@ -138,6 +138,62 @@ describe("timeouts and requeues", () => {
     expect(channel.timeoutCount).toBe(0);
   });
 
+  test("a TOUCH never extends past --max-msg-timeout, even behind messages with later deadlines", async () => {
+    const s = start({ maxMsgTimeout: 1500, queueScanInterval: 20 });
+    const c = await connect(s);
+    c.identify({ msg_timeout: 1000 });
+    expect(await c.response()).toBe("OK");
+    await c.subscribe("maxtouch", "ch", 2);
+    const p = await connect(s);
+    await p.publish("maxtouch", "first");
+    const first = await c.message();
+    const firstAt = Date.now();
+    await Bun.sleep(600);
+    await p.publish("maxtouch", "second");
+    const second = await c.message(); // its deadline (~1600 ms after firstAt) is later than first's cap (1500)
+    for (let i = 0; i < 2; i++) {
+      await Bun.sleep(250);
+      c.touch(first.id); // each would move it to now + 1000, past the cap
+    }
+    const again = await c.message(3000);
+    expect(text(again.body)).toBe("first");
+    expect(again.attempts).toBe(2);
+    expect(Date.now() - firstAt).toBeGreaterThanOrEqual(1450);
+    const later = await c.message(3000);
+    expect(later.id).toBe(second.id);
+    expect(later.attempts).toBe(2);
+  });
+
+  test("consumers with different msg_timeout on one channel each time out on their own schedule", async () => {
+    const s = start({ queueScanInterval: 20 });
+    const quick = await connect(s);
+    quick.identify({ msg_timeout: 1000 });
+    expect(await quick.response()).toBe("OK");
+    const slow = await connect(s);
+    slow.identify({ msg_timeout: 2500 });
+    expect(await slow.response()).toBe("OK");
+    await quick.subscribe("mixed", "ch", 1);
+    await slow.subscribe("mixed", "ch", 1);
+    const p = await connect(s);
+    await p.publish("mixed", "a");
+    await p.publish("mixed", "b");
+    const held = [await quick.message(), await slow.message()];
+    const t0 = Date.now();
+    const channel = s.nsqd.getExistingTopic("mixed")!.getExistingChannel("ch")!;
+    // the quick consumer's message comes back to it (the slow one has no RDY left) after ~1 s
+    const retry = await quick.message(3000);
+    expect(retry.id).toBe(held[0].id);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(channel.timeoutCount).toBe(1);
+    quick.fin(retry.id);
+    // the slow consumer's message is still in flight until ~2.5 s
+    await Bun.sleep(Math.max(0, 1500 - (Date.now() - t0)));
+    expect(channel.timeoutCount).toBe(1);
+    expect(channel.inFlightCount).toBe(1);
+    await until(() => channel.timeoutCount === 2, "the slow consumer's timeout", 3000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2400);
+  });
+
   test("DPUB delivers after the delay", async () => {
     const s = start({ queueScanInterval: 20 });
     const c = await connect(s);
