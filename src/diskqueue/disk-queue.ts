@@ -226,25 +226,25 @@ export class DiskQueue {
         this.finishReadFile();
         continue;
       }
-      const header = this.bytesAt(this.readPos, 4, end);
-      if (header === null) {
+      const header = this.bufferAt(this.readPos, 4, end);
+      if (header < 0) {
         this.badSegment(`incomplete record header at offset ${this.readPos}`);
         continue;
       }
-      const size = readInt32BE(header, 0);
+      const size = readInt32BE(this.rbuf, header);
       if (size < this.opts.minRecordSize || size > this.opts.maxRecordSize) {
         this.badSegment(`invalid record size ${size} at offset ${this.readPos}`);
         continue;
       }
-      const payload = this.bytesAt(this.readPos + 4, size, end);
-      if (payload === null) {
+      const payload = this.bufferAt(this.readPos + 4, size, end);
+      if (payload < 0) {
         this.badSegment(`record of ${size} bytes at offset ${this.readPos} runs past the end`);
         continue;
       }
       this.readPos += 4 + size;
       if (this.depth > 0) this.depth--;
       this.positionsDirty = true;
-      return payload;
+      return this.rbuf.subarray(payload, payload + size);
     }
   }
 
@@ -272,18 +272,21 @@ export class DiskQueue {
     this.rbufLength = 0;
   }
 
-  /** `length` bytes at `offset` of the read file, through the read-ahead buffer; null if past `end`. */
-  private bytesAt(offset: number, length: number, end: number): Uint8Array | null {
-    if (offset + length > end || this.readFd < 0) return null;
+  /**
+   * Makes `length` bytes at `offset` of the read file available in the read-ahead
+   * buffer and returns where they start in it; -1 if past `end`. (An index, not a
+   * view: the record header is read in place, only the payload gets a view.)
+   */
+  private bufferAt(offset: number, length: number, end: number): number {
+    if (offset + length > end || this.readFd < 0) return -1;
     const inBuffer = offset >= this.rbufOffset && offset + length <= this.rbufOffset + this.rbufLength;
     if (!inBuffer) {
       if (length > this.rbuf.length) this.rbuf = new Uint8Array(length);
       this.rbufOffset = offset;
       this.rbufLength = readSync(this.readFd, this.rbuf, 0, Math.min(this.rbuf.length, end - offset), offset);
-      if (this.rbufLength < length) return null;
+      if (this.rbufLength < length) return -1;
     }
-    const start = offset - this.rbufOffset;
-    return this.rbuf.subarray(start, start + length);
+    return offset - this.rbufOffset;
   }
 
   /** Done with a segment: delete it and move to the next. */
