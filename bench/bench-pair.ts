@@ -9,9 +9,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { OptionsOf } from "../src/cli/flags.ts";
+import type { OptionsOf } from "../src/options/flags.ts";
 import { toolMain } from "../src/cli/tool.ts";
-import { formatDuration } from "../src/core/duration.ts";
+import { formatDuration } from "../src/options/duration.ts";
 import { freePorts, waitListening } from "../test/helpers/process.ts";
 
 export const benchPairOptionTable = [

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Producer } from "../src/client/index.ts";
-import { checkHostPort, type OptionsOf } from "../src/cli/flags.ts";
+import { checkHostPort, type OptionsOf } from "../src/options/flags.ts";
 import { toolMain } from "../src/cli/tool.ts";
 import { cpuText, logLine, resultText } from "./bench-format.ts";
 

@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import type { OptionsOf } from "../src/cli/flags.ts";
+import type { OptionsOf } from "../src/options/flags.ts";
 import { toolMain, UsageError, type ToolContext } from "../src/cli/tool.ts";
 import { connectionMemory, latency, messageMemory, syncPublishers, throughput, type CaseContext, type CaseResult } from "./suite-cases.ts";
 import { withNsqd, type Nsqd } from "./suite-nsqd.ts";

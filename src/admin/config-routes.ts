@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { configKeyOf } from "../cli/flags.ts";
+import { configKeyOf } from "../options/flags.ts";
 import { parseLogLevel } from "../core/logger.ts";
 import { HttpError, jsonResponse } from "../http/errors.ts";
 import { configAllowed } from "./access.ts";

@@ -1,7 +1,7 @@
 // nsqadmin's options: flag names, config keys and defaults of NSQ 1.3's nsqadmin,
 // declared as one table from which the schema, argv parser and help text derive.
 
-import { logLevelOption, logPrefixOption } from "../cli/common-options.ts";
+import { logLevelOption, logPrefixOption } from "../options/common-options.ts";
 import {
   buildOptionsSchema,
   checkHostPort,
@@ -10,7 +10,7 @@ import {
   type ConfigLoadOptions,
   type OptionSpec,
   type OptionsOf,
-} from "../cli/flags.ts";
+} from "../options/flags.ts";
 import { parseCidr } from "./cidr.ts";
 
 const checkUrl = (value: string) =>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /** nsq_stat: polls /stats of a topic's nsqds and prints a channel's rates and depths per interval. */
 import { joinHostPort, lookupdUrl } from "../client/lookup.ts";
-import type { OptionsOf } from "./flags.ts";
+import type { OptionsOf } from "../options/flags.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import { lookupdHttpAddressOption, toolLogLevelOption } from "./tool-options.ts";
 

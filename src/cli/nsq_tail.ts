@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /** nsq_tail: prints the messages of one or more topics to stdout, one per line. */
 import { Consumer, type Message } from "../client/index.ts";
-import type { OptionsOf } from "./flags.ts";
+import type { OptionsOf } from "../options/flags.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import {
   channelOption,

@@ -2,7 +2,7 @@
 /** nsq_to_file: writes topics to files, rotated by time and size, optionally gzipped. */
 import { hostname } from "node:os";
 import { Consumer } from "../client/index.ts";
-import type { OptionsOf } from "./flags.ts";
+import type { OptionsOf } from "../options/flags.ts";
 import { FileLogger } from "./file-logger.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import {
@@ -17,7 +17,7 @@ import {
   nsqdTcpAddressOption,
   toolLogLevelOption,
 } from "./tool-options.ts";
-import { logPrefixOption } from "./common-options.ts";
+import { logPrefixOption } from "../options/common-options.ts";
 import { lookupdUrl } from "../client/lookup.ts";
 
 export const nsqToFileOptionTable = [

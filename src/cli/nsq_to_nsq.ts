@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /** nsq_to_nsq: relays a topic's messages to nsqds of another cluster; FIN once the destination accepted. */
 import { Consumer, Producer, type Message } from "../client/index.ts";
-import { checkHostPort, type OptionsOf } from "./flags.ts";
+import { checkHostPort, type OptionsOf } from "../options/flags.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import {
   channelOption,

@@ -4,7 +4,7 @@
  */
 import { Logger, type LogLevel } from "../core/logger.ts";
 import { VERSION } from "../core/nsqd.ts";
-import { FlagError, OptionsError, formatHelp, type OptionTable } from "./flags.ts";
+import { FlagError, OptionsError, formatHelp, type OptionTable } from "../options/flags.ts";
 
 interface ProgramOptions {
   logLevel: LogLevel;

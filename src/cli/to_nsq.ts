@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /** to_nsq: publishes stdin, split at a delimiter, to a topic on one or more nsqds. */
 import { Producer } from "../client/index.ts";
-import type { OptionsOf } from "./flags.ts";
+import type { OptionsOf } from "../options/flags.ts";
 import { toolMain, UsageError, type ToolContext } from "./tool.ts";
 import { nsqdTcpAddressOption, producerOptOption, producerOpts, toolLogLevelOption } from "./tool-options.ts";
 

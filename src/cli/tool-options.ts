@@ -2,11 +2,11 @@
  * Option specs the tools share (NSQ's flag names), and the go-nsq style
  * `--consumer-opt` / `--producer-opt` pass-through ("name,value").
  */
-import { logLevelOption } from "./common-options.ts";
-import { checkHostPort, parseGoFloat, parseGoInt } from "./flags.ts";
+import { logLevelOption } from "../options/common-options.ts";
+import { checkHostPort, parseGoFloat, parseGoInt } from "../options/flags.ts";
 import type { Logger } from "../core/logger.ts";
 import type { LogLevel } from "../client/consumer.ts";
-import { parseDuration } from "../core/duration.ts";
+import { parseDuration } from "../options/duration.ts";
 import type { ConsumerConfig } from "../client/consumer.ts";
 import type { ConnectionConfig } from "../client/config.ts";
 import { UsageError } from "./tool.ts";

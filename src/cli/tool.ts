@@ -15,7 +15,7 @@ import {
   validateOptions,
   type OptionTable,
   type OptionsOf,
-} from "./flags.ts";
+} from "../options/flags.ts";
 
 /** A check on the options that failed, e.g. a missing required flag; exits 1 like Go's log.Fatal. */
 export class UsageError extends Error {}

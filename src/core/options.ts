@@ -1,7 +1,7 @@
 // nsqd's options: one table (flag names, config keys and defaults of NSQ 1.3 nsqd,
 // plus bunsq's own max-connections) from which schema, argv parser and help derive.
 
-import { logLevelOption, logPrefixOption } from "../cli/common-options.ts";
+import { logLevelOption, logPrefixOption } from "../options/common-options.ts";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
@@ -17,7 +17,7 @@ import {
   type ConfigLoadOptions,
   type OptionSpec,
   type OptionsOf,
-} from "../cli/flags.ts";
+} from "../options/flags.ts";
 
 export const TLS_VERSIONS = ["ssl3.0", "tls1.0", "tls1.1", "tls1.2", "tls1.3"] as const;
 export type TlsVersionName = (typeof TLS_VERSIONS)[number];

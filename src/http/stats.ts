@@ -4,7 +4,7 @@
  * format follows nsqd's printStats.
  */
 import type { Channel } from "../core/channel.ts";
-import { formatDuration } from "../core/duration.ts";
+import { formatDuration } from "../options/duration.ts";
 import { VERSION } from "../core/nsqd.ts";
 import type { Topic } from "../core/topic.ts";
 import { ClientV2 } from "../tcp/client-v2.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatDuration, parseDuration } from "../../src/core/duration.ts";
+import { formatDuration, parseDuration } from "../../src/options/duration.ts";
 
 describe("parseDuration", () => {
   const cases: Array<[string, number]> = [

@@ -19,7 +19,7 @@ import {
   validateOptions,
   type OptionSpec,
   type OptionsOf,
-} from "../../src/cli/flags.ts";
+} from "../../src/options/flags.ts";
 
 // A small table in the shape a future daemon (e.g. nsqlookupd) would declare.
 const table = [

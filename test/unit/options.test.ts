@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { configKeyOf, FlagError, formatHelp, OptionsError, parseArgs } from "../../src/cli/flags.ts";
+import { configKeyOf, FlagError, formatHelp, OptionsError, parseArgs } from "../../src/options/flags.ts";
 import {
   defaultNodeId,
   defaultNsqdOptions,

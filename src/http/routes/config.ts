@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import { checkHostPort, configKeyOf } from "../../cli/flags.ts";
+import { checkHostPort, configKeyOf } from "../../options/flags.ts";
 import { isLogLevel, type LogLevel } from "../../core/logger.ts";
 import type { NSQD } from "../../core/nsqd.ts";
 import { nsqdOptionTable } from "../../core/options.ts";

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import { z } from "zod";
-import { formatDuration, parseDuration } from "../core/duration.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
 
 export type OptionKind = "string" | "int" | "float" | "bool" | "duration" | "list" | "floatList";
 
