@@ -162,11 +162,10 @@ export class Channel {
     }
     const topic = this.topic;
     while (this.cursor < topic.visibleEnd) {
-      const position = this.cursor++;
-      const d = topic.deliveryAt(position);
-      const deferMs = topic.deferAt(position);
-      if (deferMs > 0) {
-        this.defer(d, now + deferMs);
+      const m = topic.slotAt(this.cursor++);
+      const d = Delivery.of(m);
+      if (m.deferMs > 0) {
+        this.defer(d, now + m.deferMs);
         continue;
       }
       return d;

@@ -51,6 +51,8 @@ export class MessageSlot implements MessageData {
   sequence = 0;
   node = 0;
   timestamp = 0;
+  /** DPUB delay of a message held by a topic without channels (ms; 0 for most). */
+  deferMs = 0;
   source: Uint8Array = EMPTY;
   offset = 0;
   length = 0;

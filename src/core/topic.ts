@@ -3,7 +3,7 @@ import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-reco
 import { MessageRing } from "../ringbuffer/message-ring.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Channel } from "./channel.ts";
-import { Delivery, MessageSlot, type MessageData } from "./message.ts";
+import { MessageSlot, type MessageData } from "./message.ts";
 import type { NSQD } from "./nsqd.ts";
 
 /** Why a publish was refused; the TCP and HTTP layers add their own error codes. */
@@ -73,30 +73,13 @@ export class Topic {
     return inMemory + this.backendDepth;
   }
 
-  /** A new delivery of the queued message at `position` (for a channel taking it out). */
-  deliveryAt(position: number): Delivery {
-    const q = this.queue;
-    const i = position - this.basePosition;
-    return new Delivery(q.sequenceAt(i), q.nodeAt(i), q.timestampAt(i), q.sourceAt(i), q.offsetAt(i), q.lengthAt(i));
-  }
-
-  /** The DPUB delay of the queued message at `position` (0 for most). */
-  deferAt(position: number): number {
-    return this.queue.deferAt(position - this.basePosition);
-  }
-
-  /** The queued message at `position`, in a slot that the next call reuses. */
-  slotAt(position: number): MessageData {
-    const q = this.queue;
-    const i = position - this.basePosition;
-    const slot = this.slot;
-    slot.sequence = q.sequenceAt(i);
-    slot.node = q.nodeAt(i);
-    slot.timestamp = q.timestampAt(i);
-    slot.source = q.sourceAt(i);
-    slot.offset = q.offsetAt(i);
-    slot.length = q.lengthAt(i);
-    return slot;
+  /**
+   * The queued message at `position`, in a slot that the next call reuses (its
+   * `deferMs` tells a DPUB held before the topic had a channel).
+   */
+  slotAt(position: number): MessageSlot {
+    this.queue.read(position - this.basePosition, this.slot);
+    return this.slot;
   }
 
   private get memoryLimit(): number {

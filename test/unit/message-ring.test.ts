@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MessageRing } from "../../src/ringbuffer/message-ring.ts";
+import { MessageRing, type MessageFields } from "../../src/ringbuffer/message-ring.ts";
 import { mulberry32, TEST_SEEDS } from "../helpers/random.ts";
 
 /** What a model queue holds per message; the ring must agree with it field by field. */
@@ -19,14 +19,16 @@ function push(ring: MessageRing, e: Entry): void {
 
 function expectSame(ring: MessageRing, model: Entry[]): void {
   expect(ring.length).toBe(model.length);
+  const got: MessageFields = { sequence: 0, node: 0, timestamp: 0, deferMs: 0, source: new Uint8Array(0), offset: 0, length: 0 };
   model.forEach((e, i) => {
-    expect(ring.sequenceAt(i)).toBe(e.sequence);
-    expect(ring.nodeAt(i)).toBe(e.node);
-    expect(ring.timestampAt(i)).toBe(e.timestamp);
-    expect(ring.deferAt(i)).toBe(e.deferMs);
-    expect(ring.sourceAt(i)).toBe(e.source);
-    expect(ring.offsetAt(i)).toBe(e.offset);
-    expect(ring.lengthAt(i)).toBe(e.length);
+    ring.read(i, got);
+    expect(got.sequence).toBe(e.sequence);
+    expect(got.node).toBe(e.node);
+    expect(got.timestamp).toBe(e.timestamp);
+    expect(got.deferMs).toBe(e.deferMs);
+    expect(got.source).toBe(e.source);
+    expect(got.offset).toBe(e.offset);
+    expect(got.length).toBe(e.length);
   });
 }
 
@@ -43,21 +45,21 @@ function entry(n: number, source: Uint8Array): Entry {
 }
 
 describe("MessageRing", () => {
-  test("keeps every field of every message in order through growth while wrapped", () => {
+  test("keeps every field of every message in order across segment boundaries", () => {
     const ring = new MessageRing();
     const source = new Uint8Array(8);
     const model: Entry[] = [];
     let n = 0;
-    // shift some first so the live part wraps around the end when the ring grows
-    for (; n < 12; n++) {
+    // shift some first so the head is mid-segment when later ones cross into new segments
+    for (; n < 1500; n++) {
       push(ring, entry(n, source));
       model.push(entry(n, source));
     }
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 700; i++) {
       ring.shift();
       model.shift();
     }
-    for (; n < 200; n++) {
+    for (; n < 4000; n++) {
       push(ring, entry(n, source));
       model.push(entry(n, source));
     }
@@ -70,7 +72,7 @@ describe("MessageRing", () => {
       const ring = new MessageRing();
       const model: Entry[] = [];
       const sources = [new Uint8Array(1), new Uint8Array(2), new Uint8Array(3)];
-      for (let step = 0; step < 5000; step++) {
+      for (let step = 0; step < 12_000; step++) {
         const r = random();
         if (r < 0.6) {
           const e = entry(step, sources[step % 3]);
@@ -88,7 +90,7 @@ describe("MessageRing", () => {
     }
   });
 
-  test("grows past and shrinks back below the shrink floor with every message intact", () => {
+  test("allocates segments as it grows and lets them go as it drains, every message intact", () => {
     const ring = new MessageRing();
     const source = new Uint8Array(1);
     const model: Entry[] = [];
@@ -96,20 +98,49 @@ describe("MessageRing", () => {
       push(ring, entry(n, source));
       model.push(entry(n, source));
     }
-    expect(ring.capacity).toBe(65536);
+    expect(ring.capacity).toBe(40 * 1024); // 40,000 messages: 40 segments of 1024, no doubling
     // drain most of it (each shift may halve the columns), checking as we go
     for (let k = 0; k < 39_990; k++) {
       ring.shift();
       model.shift();
       if (k % 9_999 === 0) expectSame(ring, model);
     }
-    expect(ring.capacity).toBeLessThanOrEqual(4096);
+    expect(ring.capacity).toBeLessThanOrEqual(2 * 1024); // the last segment and one spare
     expectSame(ring, model);
     for (let n = 0; n < 5000; n++) {
       push(ring, entry(n, source));
       model.push(entry(n, source));
     }
     expectSame(ring, model);
+  });
+
+  test("hovering around a segment boundary and around empty (random, balanced)", () => {
+    for (const seed of TEST_SEEDS) {
+      const random = mulberry32(seed);
+      const ring = new MessageRing();
+      const model: Entry[] = [];
+      const source = new Uint8Array(1);
+      for (let n = 0; n < 1020; n++) {
+        push(ring, entry(n, source));
+        model.push(entry(n, source));
+      }
+      for (let step = 0; step < 20_000; step++) {
+        const r = random();
+        if (r < 0.5) {
+          push(ring, entry(step, source));
+          model.push(entry(step, source));
+        } else if (r < 0.75) {
+          ring.shift();
+          model.shift();
+        } else {
+          ring.pop();
+          model.pop();
+        }
+        if (step % 1000 === 0) expectSame(ring, model);
+      }
+      expectSame(ring, model);
+      expect(ring.capacity).toBeLessThanOrEqual((Math.ceil(model.length / 1024) + 2) * 1024);
+    }
   });
 
   test("shift and pop on an empty ring do nothing; clear empties and keeps working", () => {
