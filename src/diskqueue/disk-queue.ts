@@ -2,6 +2,7 @@ import {
   closeSync,
   existsSync,
   fstatSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   openSync,
@@ -55,6 +56,8 @@ export class DiskQueue {
   private wrecords = 0;
   /** Records written since the last fsync. */
   unsynced = 0;
+  /** A syncDataInBackground fsync is running. */
+  private backgroundSync = false;
   /** Has writes the store's next barrier must flush. */
   dirty = false;
   private positionsDirty = false;
@@ -185,6 +188,25 @@ export class DiskQueue {
     this.flush();
     if (this.writeFd >= 0 && this.unsynced > 0) fsyncSync(this.writeFd);
     this.unsynced = 0;
+  }
+
+  /**
+   * syncData for an fsync that no answer waits for (--sync-every above 1): the
+   * data is written now and the fsync runs on a worker thread, so the event loop
+   * keeps serving every connection meanwhile. One at a time per queue: while one
+   * runs, `unsynced` keeps counting and the next barrier starts the next.
+   */
+  syncDataInBackground(onError: (err: Error) => void): void {
+    this.flush();
+    if (this.backgroundSync || this.writeFd < 0 || this.unsynced === 0) return;
+    this.unsynced = 0;
+    this.backgroundSync = true;
+    // a roll or close meanwhile fsyncs and closes the fd itself; an error on the closed fd is harmless
+    const fd = this.writeFd;
+    fsync(fd, (err) => {
+      this.backgroundSync = false;
+      if (err !== null && fd === this.writeFd) onError(err);
+    });
   }
 
   private persistPositions(): void {

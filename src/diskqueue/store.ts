@@ -16,7 +16,9 @@ export interface DiskStoreOptions {
  * The nsqd's disk queues and when they reach stable storage. Writes are buffered
  * during an event-loop turn; barrier() runs before any response of that turn is
  * written, so with --sync-every=1 one fsync acknowledges every publish of the
- * turn (group commit). A timer fsyncs and saves positions every --sync-timeout.
+ * turn (group commit). With --sync-every above 1 no answer waits for an fsync (as
+ * in nsqd), so those fsyncs run on a worker thread. A timer fsyncs and saves
+ * positions every --sync-timeout.
  */
 export class DiskStore {
   private readonly queues = new Set<DiskQueue>();
@@ -33,6 +35,8 @@ export class DiskStore {
     private readonly opts: DiskStoreOptions,
     private readonly logger: Logger,
   ) {}
+
+  private readonly onBackgroundSyncError = (err: Error) => this.onWriteError(err);
 
   private onWriteError(err: unknown): void {
     const text = (err as Error).message ?? String(err);
@@ -112,8 +116,9 @@ export class DiskStore {
       const queue = dirty[i];
       queue.dirty = false;
       try {
-        if (queue.unsynced >= this.opts.syncEvery) queue.syncData();
-        else queue.flush();
+        if (queue.unsynced < this.opts.syncEvery) queue.flush();
+        else if (this.opts.syncEvery === 1) queue.syncData(); // the turn's OKs wait for this fsync
+        else queue.syncDataInBackground(this.onBackgroundSyncError);
       } catch (err) {
         this.onWriteError(err);
       }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskQueue } from "../../src/diskqueue/disk-queue.ts";
 import { Logger } from "../../src/core/logger.ts";
+import { until } from "../helpers/nsqd.ts";
 
 let dirs: string[] = [];
 afterEach(() => {
@@ -170,6 +171,28 @@ describe("DiskQueue", () => {
     truncateSync(file, statSync(file).size - 5);
     const again = open();
     expect(readAll(again)).toEqual(Array.from({ length: 9 }, (_, i) => `message-${i}`));
+  });
+
+  test("a background fsync writes the data first, runs one at a time, and survives a roll meanwhile", async () => {
+    const { dir, open } = setup(200);
+    const q = open();
+    const errors: Error[] = [];
+    for (let i = 0; i < 5; i++) put(q, `a-${i}`);
+    q.syncDataInBackground((e) => errors.push(e));
+    expect(q.unsynced).toBe(0);
+    // written to the segment before the fsync starts: 5 records of 4 + 3 bytes
+    expect(statSync(join(dir, segments(dir)[0])).size).toBe(35);
+    // while it runs, more records keep counting as unsynced; a roll fsyncs and closes the file under it
+    for (let i = 0; i < 30; i++) put(q, `b-${i}`);
+    q.syncDataInBackground((e) => errors.push(e));
+    await until(() => {
+      q.syncDataInBackground((e) => errors.push(e));
+      return q.unsynced === 0;
+    }, "the next background fsync");
+    expect(segments(dir).length).toBeGreaterThan(1);
+    expect(errors).toEqual([]);
+    expect(readAll(q)).toEqual([...Array.from({ length: 5 }, (_, i) => `a-${i}`), ...Array.from({ length: 30 }, (_, i) => `b-${i}`)]);
+    q.close();
   });
 
   test("empty() and delete() remove the files", () => {
