@@ -56,6 +56,9 @@ export function encodeFrame(frameType: number, data: string | Uint8Array): Uint8
   return out;
 }
 
+/** The "OK" response frame, the most common answer. */
+export const FRAME_OK = encodeFrame(FRAME_TYPE_RESPONSE, "OK");
+
 const nativeCopy = Buffer.prototype.copy;
 
 /**

@@ -1,9 +1,7 @@
 import type { Socket, SocketHandler } from "bun";
 import type { AuthState } from "../auth/authorizations.ts";
-import { queryAnyAuthServer, type AuthServers } from "../auth/query.ts";
+import type { AuthServers } from "../auth/query.ts";
 import { CodecError } from "../compress/codec.ts";
-import { SnappyStream } from "../compress/snappy-stream.ts";
-import { DeflateStream } from "../compress/sync-zlib.ts";
 import type { Channel } from "../core/channel.ts";
 import type { E2eLatency } from "../statsd/e2e-latency.ts";
 import type { Consumer, Delivery } from "../core/message.ts";
@@ -11,16 +9,18 @@ import { VERSION, type NSQD } from "../core/nsqd.ts";
 import { PublishError, type Topic } from "../core/topic.ts";
 import { CommandParser, bytesToString, type CommandHandler, type CommandLine } from "../protocol/command-parser.ts";
 import { ClientError, fatal, nonFatal } from "../protocol/errors.ts";
-import { FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, HEARTBEAT, MAGIC_V2, MESSAGE_ID_LENGTH, encodeFrame } from "../protocol/frames.ts";
+import { FRAME_OK, FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, HEARTBEAT, MAGIC_V2, MESSAGE_ID_LENGTH, encodeFrame } from "../protocol/frames.ts";
 import { goQuote } from "../protocol/go-quote.ts";
 import { parseMessageId, parsedNode } from "../protocol/message-id.ts";
 import { decodeMpub } from "../protocol/mpub.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import { parseBase10 } from "../protocol/numbers.ts";
+import { ClientAuth } from "./client-auth.ts";
+import { ClientUpgrades, type Compression } from "./client-upgrades.ts";
 import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
-import { CompressedTransport } from "./compressed-transport.ts";
+import type { CompressedTransport } from "./compressed-transport.ts";
 import { OutputBuffer } from "./output-buffer.ts";
-import { handshakeProblem, peerCommonName, type TlsSettings } from "./tls.ts";
+import type { TlsSettings } from "./tls.ts";
 
 /** Client states, numbered as nsqd reports them in /stats. */
 export const enum ClientState {
@@ -46,7 +46,6 @@ const CMD_AUTH = ascii("AUTH");
 const CMD_IDENTIFY = ascii("IDENTIFY");
 const MAGIC = ascii(MAGIC_V2);
 
-const FRAME_OK = encodeFrame(FRAME_TYPE_RESPONSE, "OK");
 const FRAME_HEARTBEAT = encodeFrame(FRAME_TYPE_RESPONSE, HEARTBEAT);
 const FRAME_CLOSE_WAIT = encodeFrame(FRAME_TYPE_RESPONSE, "CLOSE_WAIT");
 export const FRAME_BAD_PROTOCOL = encodeFrame(FRAME_TYPE_ERROR, "E_BAD_PROTOCOL");
@@ -76,9 +75,6 @@ export interface ClientHost {
   closed(client: ClientV2): void;
 }
 
-type Compression = "" | "snappy" | "deflate";
-const utf8 = new TextDecoder();
-
 /**
  * One TCP connection speaking protocol V2: parses its commands, runs them against
  * the nsqd, and buffers its output. As a subscriber it is the Consumer its channel
@@ -98,15 +94,14 @@ export class ClientV2 implements CommandHandler, Consumer {
   /** Upgraded to TLS (the handshake is complete). */
   tls = false;
   /** Between the TLS upgrade and its handshake: nothing may be written. */
-  private handshaking = false;
+  handshaking = false;
   /** --tls-required and not upgraded yet: only IDENTIFY is accepted. */
-  private tlsRequired: boolean;
-  /** Compression negotiated to follow the TLS handshake. */
-  private compressionAfterTls: Compression = "";
-  private deflateLevelAfterTls = 0;
-  private compressed: CompressedTransport | null = null;
-  auth: AuthState | null = null;
-  private authSecret = "";
+  tlsRequired: boolean;
+  compressed: CompressedTransport | null = null;
+  /** Switches the socket and the four fields above as IDENTIFY negotiated. */
+  private readonly upgrades: ClientUpgrades;
+  /** AUTH and the checks it puts before SUB and publishes; null without --auth-http-address. */
+  private readonly clientAuth: ClientAuth | null;
 
   clientId: string;
   hostname: string;
@@ -148,10 +143,21 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.hostname = remoteHost;
     this.nextHeartbeatAt = this.lastReadAt + this.settings.heartbeatInterval;
     this.tlsRequired = host.tls !== null && opts.tlsRequired !== "false";
+    this.upgrades = new ClientUpgrades(this, host);
+    this.clientAuth = host.auth === null ? null : new ClientAuth(this, host.auth, host.nsqd.logger);
   }
 
   private get nsqd(): NSQD {
     return this.host.nsqd;
+  }
+
+  get compression(): Compression {
+    return this.compressed?.codec.name ?? "";
+  }
+
+  /** What the auth server granted; null before AUTH. */
+  get auth(): AuthState | null {
+    return this.clientAuth?.state ?? null;
   }
 
   toString(): string {
@@ -196,9 +202,13 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.nsqd.logger.info(`PROTOCOL(V2): [${this}] exiting ioloop`);
   }
 
+  onHandshake(success: boolean, authError: Error | null): void {
+    this.upgrades.onHandshake(success, authError);
+  }
+
   // ---- output ----
 
-  private respond(frame: Uint8Array): void {
+  respond(frame: Uint8Array): void {
     this.out.writeBytes(frame);
     this.afterWrite();
   }
@@ -241,7 +251,7 @@ export class ClientV2 implements CommandHandler, Consumer {
   }
 
   /** Sends an error; a fatal one closes the connection after it is written. */
-  private sendError(err: ClientError): void {
+  sendError(err: ClientError): void {
     const level = err.fatal ? "error" : "warn";
     this.nsqd.logger[level](`[${this}] - ${err.message}`);
     this.out.writeBytes(encodeFrame(FRAME_TYPE_ERROR, err.frameText));
@@ -445,13 +455,14 @@ export class ClientV2 implements CommandHandler, Consumer {
       case Pending.Identify:
         return this.identify(body);
       case Pending.Auth:
-        return this.authenticate(body);
+        if (this.clientAuth === null) throw fatal("E_AUTH_DISABLED", "AUTH disabled");
+        return this.clientAuth.authenticate(body);
       case Pending.Pub:
-        if (this.host.auth !== null) return this.authorized("PUB", this.pendingTopic, "", body, [0, body.length], 0);
+        if (this.clientAuth !== null) return this.authorizedPublish(body, [0, body.length], 0, "PUB", "E_PUB_FAILED");
         return this.publish(body, "PUB", "E_PUB_FAILED", 0);
       case Pending.Dpub:
-        if (this.host.auth !== null) {
-          return this.authorized("DPUB", this.pendingTopic, "", body, [0, body.length], this.pendingDefer);
+        if (this.clientAuth !== null) {
+          return this.authorizedPublish(body, [0, body.length], this.pendingDefer, "DPUB", "E_DPUB_FAILED");
         }
         return this.publish(body, "DPUB", "E_DPUB_FAILED", this.pendingDefer);
       case Pending.Mpub: {
@@ -459,7 +470,7 @@ export class ClientV2 implements CommandHandler, Consumer {
         const spans = this.mpubSpans;
         const count = decodeMpub(body, opts.maxMsgSize, opts.maxBodySize, spans);
         if (count instanceof ClientError) throw count;
-        if (this.host.auth !== null) return this.authorized("MPUB", this.pendingTopic, "", body, spans.slice(0, 2 * count), 0);
+        if (this.clientAuth !== null) return this.authorizedPublish(body, spans.slice(0, 2 * count), 0, "MPUB", "E_MPUB_FAILED");
         return this.putMessages(body, spans, count, 0, "MPUB", "E_MPUB_FAILED");
       }
       case Pending.None:
@@ -500,6 +511,13 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.respond(FRAME_OK);
   }
 
+  /** putMessages once AUTH allows it (perhaps after a query): `spans` must not be reused. */
+  private authorizedPublish(source: Uint8Array, spans: readonly number[], deferMs: number, cmd: string, code: string): void {
+    const topic = this.pendingTopic;
+    const publish = () => this.putMessages(source, spans, spans.length / 2, deferMs, cmd, code, topic);
+    this.clientAuth!.authorize(cmd, topic, "", publish);
+  }
+
   private identify(body: Uint8Array): void {
     const opts = this.nsqd.options;
     const data = decodeIdentify(body);
@@ -535,142 +553,7 @@ export class ClientV2 implements CommandHandler, Consumer {
     });
     this.respond(encodeFrame(FRAME_TYPE_RESPONSE, response));
     const compression: Compression = snappy ? "snappy" : deflate ? "deflate" : "";
-    if (tlsV1) this.upgradeTls(compression, deflateLevel);
-    else if (compression !== "") this.compress(compression, deflateLevel);
-  }
-
-  // ---- upgrades (nsqd's order: IDENTIFY response in plain text, TLS + OK, compression + OK) ----
-
-  /** Starts the TLS handshake on this socket once the IDENTIFY response is out. */
-  private upgradeTls(compression: Compression, deflateLevel: number): void {
-    this.nsqd.logger.info(`PROTOCOL(V2): [${this}] upgrading connection to TLS`);
-    this.flush();
-    if (this.out.length > 0) throw fatal("E_IDENTIFY_FAILED", "IDENTIFY failed socket not writable");
-    this.handshaking = true;
-    // commands wait for the handshake; the raw socket's own events stop reaching this client
-    this.parser.pause();
-    const [raw, tlsSocket] = this.socket.upgradeTLS<ClientV2>({
-      data: this,
-      tls: this.host.tls!.options,
-      socket: this.host.tlsHandlers,
-    });
-    (raw as Socket<ClientV2 | undefined>).data = undefined;
-    this.socket = tlsSocket;
-    this.compressionAfterTls = compression;
-    this.deflateLevelAfterTls = deflateLevel;
-  }
-
-  onHandshake(success: boolean, authError: Error | null): void {
-    if (!this.handshaking || this.closed) return;
-    this.handshaking = false;
-    const problem = success ? handshakeProblem(this.host.tls!, this.socket, authError) : (authError?.message ?? "handshake failed");
-    if (problem !== null) {
-      this.nsqd.logger.error(`PROTOCOL(V2): [${this}] TLS handshake failed - ${problem}`);
-      return this.close();
-    }
-    this.tls = true;
-    this.tlsRequired = false;
-    this.respond(FRAME_OK);
-    if (this.compressionAfterTls !== "") this.compress(this.compressionAfterTls, this.deflateLevelAfterTls);
-    this.parser.resume();
-  }
-
-  /** Everything buffered so far leaves as it is; from the OK on, both directions are compressed. */
-  private compress(kind: "snappy" | "deflate", level: number): void {
-    this.nsqd.logger.info(`PROTOCOL(V2): [${this}] upgrading connection to ${kind}`);
-    const codec = kind === "snappy" ? new SnappyStream() : new DeflateStream(level);
-    this.compressed = new CompressedTransport(codec, this.parser, this.out);
-    this.respond(FRAME_OK);
-  }
-
-  get compression(): Compression {
-    return this.compressed?.codec.name ?? "";
-  }
-
-  // ---- AUTH ----
-
-  private authenticate(body: Uint8Array): void {
-    if (this.auth !== null && this.auth.authorizations.length > 0) throw fatal("E_INVALID", "AUTH already set");
-    if (this.host.auth === null) throw fatal("E_AUTH_DISABLED", "AUTH disabled");
-    this.authSecret = utf8.decode(body);
-    this.queryAuth(() => {
-      const auth = this.auth!;
-      if (auth.authorizations.length === 0) throw fatal("E_UNAUTHORIZED", "AUTH no authorizations found");
-      const response = JSON.stringify({
-        identity: auth.identity,
-        identity_url: auth.identityUrl,
-        permission_count: auth.authorizations.length,
-      });
-      this.respond(encodeFrame(FRAME_TYPE_RESPONSE, response));
-    });
-  }
-
-  /** Asks the auth server with the stored secret; commands wait until then() has run. */
-  private queryAuth(then: () => void): void {
-    this.parser.pause();
-    const remote = this.remoteAddress;
-    const query = {
-      remoteIp: remote.slice(0, remote.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
-      tls: this.tls,
-      secret: this.authSecret,
-      commonName: this.tls ? (peerCommonName(this.socket) ?? "") : "",
-    };
-    queryAnyAuthServer(query, this.host.auth!).then(
-      (state) => {
-        if (this.closed) return;
-        this.auth = state;
-        this.guarded(then);
-      },
-      (err: Error) => {
-        if (this.closed) return;
-        // errors reaching the auth server are not the client's business
-        this.nsqd.logger.warn(`PROTOCOL(V2): [${this}] AUTH failed ${err.message}`);
-        this.guarded(() => {
-          throw fatal("E_AUTH_FAILED", "AUTH failed");
-        });
-      },
-    );
-  }
-
-  /** Runs a command continuation outside the parser, then lets the parser go on. */
-  private guarded(run: () => void): void {
-    try {
-      run();
-      this.parser.resume();
-    } catch (err) {
-      if (err instanceof ClientError) return this.sendError(err);
-      this.nsqd.logger.error(`[${this}] internal error - ${(err as Error).stack ?? err}`);
-      this.close();
-    }
-  }
-
-  /**
-   * nsqd's CheckAuth: AUTH must have succeeded and allow the command (a SUB, or a
-   * publish of the messages at `spans` of `source`); expired authorizations are
-   * fetched again first (commands wait meanwhile).
-   */
-  private authorized(
-    cmd: string,
-    topic: string,
-    channel: string,
-    source: Uint8Array,
-    spans: readonly number[],
-    deferMs: number,
-  ): void {
-    const auth = this.auth;
-    if (auth === null || auth.authorizations.length === 0) throw fatal("E_AUTH_FIRST", `AUTH required before ${cmd}`);
-    const run = () => {
-      if (!this.auth!.isAllowed(topic, channel)) {
-        throw fatal("E_UNAUTHORIZED", `AUTH failed for ${cmd} on ${goQuoteText(topic)} ${goQuoteText(channel)}`);
-      }
-      if (cmd === "SUB") this.subscribe(topic, channel);
-      else {
-        const code = cmd === "PUB" ? "E_PUB_FAILED" : cmd === "MPUB" ? "E_MPUB_FAILED" : "E_DPUB_FAILED";
-        this.putMessages(source, spans, spans.length / 2, deferMs, cmd, code, topic);
-      }
-    };
-    if (auth.isExpired()) this.queryAuth(run);
-    else run();
+    this.upgrades.begin(tlsV1, compression, deflateLevel);
   }
 
   private sub(line: CommandLine): void {
@@ -685,7 +568,9 @@ export class ClientV2 implements CommandHandler, Consumer {
     if (!isValidChannelName(channelName)) {
       throw fatal("E_BAD_CHANNEL", `SUB channel name ${goQuote(line.buf.subarray(line.argStart[2], line.argEnd[2]))} is not valid`);
     }
-    if (this.host.auth !== null) return this.authorized("SUB", topicName, channelName, EMPTY, [], 0);
+    if (this.clientAuth !== null) {
+      return this.clientAuth.authorize("SUB", topicName, channelName, () => this.subscribe(topicName, channelName));
+    }
     this.subscribe(topicName, channelName);
   }
 
@@ -759,7 +644,3 @@ export class ClientV2 implements CommandHandler, Consumer {
     this.respond(FRAME_CLOSE_WAIT);
   }
 }
-
-const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
-const goQuoteText = (s: string) => goQuote(encoder.encode(s));
