@@ -5,11 +5,12 @@ import { logLevelOption, logPrefixOption } from "../options/common-options.ts";
 import {
   buildOptionsSchema,
   checkHostPort,
-  resolveOptions,
+  resolveProgramOptions,
   validateOptions,
   type ConfigLoadOptions,
   type OptionSpec,
   type OptionsOf,
+  type ResolvedArgs,
 } from "../options/flags.ts";
 import { parseCidr } from "./cidr.ts";
 
@@ -174,16 +175,7 @@ export function checkUpstreams(options: AdminOptions): void {
   if (options.proxyGraphite && options.graphiteUrl === "") throw new Error("--proxy-graphite needs --graphite-url");
 }
 
-export interface ResolvedAdminArgs {
-  options: AdminOptions;
-  config?: string;
-  version: boolean;
-  help: boolean;
-}
-
-/** Command line and --config file to validated options (defaults < config < flags). */
-export function resolveAdminOptions(argv: readonly string[], opts: ConfigLoadOptions = {}): ResolvedAdminArgs {
-  const { values, ...rest } = resolveOptions(adminOptionTable, argv, opts);
-  const options = rest.help || rest.version ? parseAdminOptions({}) : parseAdminOptions(values);
-  return { ...rest, options };
+/** Command line and --config file to validated options (see resolveProgramOptions). */
+export function resolveAdminOptions(argv: readonly string[], opts: ConfigLoadOptions = {}): ResolvedArgs<AdminOptions> {
+  return resolveProgramOptions(adminOptionTable, argv, parseAdminOptions, opts);
 }

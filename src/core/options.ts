@@ -12,11 +12,12 @@ import {
   checkNonEmpty,
   checkOptionalHostPort,
   parseGoBool,
-  resolveOptions,
+  resolveProgramOptions,
   validateOptions,
   type ConfigLoadOptions,
   type OptionSpec,
   type OptionsOf,
+  type ResolvedArgs,
 } from "../options/flags.ts";
 
 export const TLS_VERSIONS = ["ssl3.0", "tls1.0", "tls1.1", "tls1.2", "tls1.3"] as const;
@@ -519,20 +520,7 @@ export function defaultNsqdOptions(): NsqdOptions {
   return parseNsqdOptions({});
 }
 
-export interface ResolvedNsqdArgs {
-  options: NsqdOptions;
-  config?: string;
-  version: boolean;
-  help: boolean;
-}
-
-/**
- * Command line and --config file to validated options (defaults < config < flags).
- * Throws FlagError for bad flags/config entries and OptionsError for invalid values.
- */
-export function resolveNsqdOptions(argv: readonly string[], opts: ConfigLoadOptions = {}): ResolvedNsqdArgs {
-  const { values, ...rest } = resolveOptions(nsqdOptionTable, argv, opts);
-  // --help and --version exit before options are used, so range errors must not block them.
-  const options = rest.help || rest.version ? defaultNsqdOptions() : parseNsqdOptions(values);
-  return { ...rest, options };
+/** Command line and --config file to validated options (see resolveProgramOptions). */
+export function resolveNsqdOptions(argv: readonly string[], opts: ConfigLoadOptions = {}): ResolvedArgs<NsqdOptions> {
+  return resolveProgramOptions(nsqdOptionTable, argv, parseNsqdOptions, opts);
 }

@@ -7,11 +7,12 @@ import {
   buildOptionsSchema,
   checkHostPort,
   checkNonEmpty,
-  resolveOptions,
+  resolveProgramOptions,
   validateOptions,
   type ConfigLoadOptions,
   type OptionSpec,
   type OptionsOf,
+  type ResolvedArgs,
 } from "../options/flags.ts";
 
 export const lookupdOptionTable = [
@@ -69,16 +70,7 @@ export function parseLookupdOptions(partial: Record<string, unknown>): LookupdOp
   return validateOptions(lookupdOptionTable, lookupdOptionsSchema, partial, "nsqlookupd options");
 }
 
-export interface ResolvedLookupdArgs {
-  options: LookupdOptions;
-  config?: string;
-  version: boolean;
-  help: boolean;
-}
-
-/** Command line and --config file to validated options (defaults < config < flags). */
-export function resolveLookupdOptions(argv: readonly string[], opts: ConfigLoadOptions = {}): ResolvedLookupdArgs {
-  const { values, ...rest } = resolveOptions(lookupdOptionTable, argv, opts);
-  const options = rest.help || rest.version ? parseLookupdOptions({}) : parseLookupdOptions(values);
-  return { ...rest, options };
+/** Command line and --config file to validated options (see resolveProgramOptions). */
+export function resolveLookupdOptions(argv: readonly string[], opts: ConfigLoadOptions = {}): ResolvedArgs<LookupdOptions> {
+  return resolveProgramOptions(lookupdOptionTable, argv, parseLookupdOptions, opts);
 }

@@ -450,6 +450,30 @@ export function resolveOptions(
   return { ...parsed, values };
 }
 
+/** A program's command line resolved to its validated options. */
+export interface ResolvedArgs<T> {
+  options: T;
+  config?: string;
+  version: boolean;
+  help: boolean;
+}
+
+/**
+ * Command line and --config file to validated options (defaults < config < flags),
+ * with `parse` validating them. Throws FlagError for bad flags/config entries and
+ * OptionsError for invalid values; --help and --version exit before options are
+ * used, so range errors in what was given must not block them.
+ */
+export function resolveProgramOptions<T>(
+  table: OptionTable,
+  argv: readonly string[],
+  parse: (values: Record<string, unknown>) => T,
+  opts: ConfigLoadOptions = {},
+): ResolvedArgs<T> {
+  const { values, ...rest } = resolveOptions(table, argv, opts);
+  return { ...rest, options: parse(rest.help || rest.version ? {} : values) };
+}
+
 // ---- validators ----
 
 const HOSTNAME_RE = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$/;
