@@ -7,19 +7,11 @@ import { FrameDecoder } from "../src/protocol/frame-decoder.ts";
 import { writeUint32BE } from "../src/protocol/frames.ts";
 import { decodeMpub } from "../src/protocol/mpub.ts";
 import { OutputBuffer } from "../src/tcp/output-buffer.ts";
+import { concatBytes } from "../test/helpers/raw-client.ts";
 
 const BODY = new Uint8Array(200).fill(0x61);
 const encoder = new TextEncoder();
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
 
 function sized(body: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + body.length);
@@ -46,11 +38,11 @@ class CountingHandler implements CommandHandler {
   lineTooLong(): void {}
 }
 
-const PUB_STREAM = concat(Array.from({ length: 200 }, () => concat([encoder.encode("PUB bench\n"), sized(BODY)])));
+const PUB_STREAM = concatBytes(...Array.from({ length: 200 }, () => concatBytes("PUB bench\n", sized(BODY))));
 const count = new Uint8Array(4);
 writeUint32BE(count, 0, 200);
-const MPUB_BODY = concat([count, ...Array.from({ length: 200 }, () => sized(BODY))]);
-const MPUB_FRAME = concat([encoder.encode("MPUB bench\n"), sized(MPUB_BODY)]);
+const MPUB_BODY = concatBytes(count, ...Array.from({ length: 200 }, () => sized(BODY)));
+const MPUB_FRAME = concatBytes("MPUB bench\n", sized(MPUB_BODY));
 const FIN_STREAM = encoder.encode("FIN 0a1b2c3d4e5f6071\n".repeat(200));
 
 group("parse 200 commands from one chunk", () => {

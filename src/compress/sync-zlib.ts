@@ -68,14 +68,7 @@ export class DeflateStream implements StreamCodec {
   encode(data: Uint8Array): Uint8Array {
     const parts: Uint8Array[] = [];
     process(this.deflater, data, (data.length >>> 1) + 64, (piece) => parts.push(piece));
-    if (parts.length === 1) return parts[0];
-    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let pos = 0;
-    for (const part of parts) {
-      all.set(part, pos);
-      pos += part.length;
-    }
-    return all;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
   decode(chunk: Uint8Array, sink: (bytes: Uint8Array) => void): void {

@@ -6,6 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import { CommandParser, type CommandHandler, type CommandLine } from "../../src/protocol/command-parser.ts";
+import { concatBytes } from "../helpers/raw-client.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -19,13 +20,7 @@ function stream(): Uint8Array {
     parts.push(encoder.encode(i % 3 === 0 ? `PUB t${i}\n` : `NOP ${i}\n`));
     if (i % 3 === 0) parts.push(size, body);
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** Records events; pauses after every PUB body and after every third line. */

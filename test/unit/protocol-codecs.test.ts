@@ -15,6 +15,7 @@ import { decodeMpub } from "../../src/protocol/mpub.ts";
 import { isEphemeralName, isValidChannelName, isValidTopicName } from "../../src/protocol/names.ts";
 import { parseBase10 } from "../../src/protocol/numbers.ts";
 import { mulberry32, TEST_SEEDS } from "../helpers/random.ts";
+import { concatBytes as concat } from "../helpers/raw-client.ts";
 
 const SEEDS = TEST_SEEDS;
 
@@ -29,16 +30,6 @@ function int32BE(n: number): Uint8Array {
   return out;
 }
 
-function concat(...parts: (Uint8Array | string)[]): Uint8Array {
-  const arrays = parts.map((p) => (typeof p === "string" ? bytes(p) : p));
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let pos = 0;
-  for (const a of arrays) {
-    out.set(a, pos);
-    pos += a.length;
-  }
-  return out;
-}
 
 /** The id text the documented layout gives: [10-bit node][1 zero bit][53-bit sequence], as 16 lowercase hex digits. */
 function expectedId(node: number, sequence: number): string {
