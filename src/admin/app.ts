@@ -3,12 +3,11 @@
  * /config, Graphite, the live tail, the web UI, and the OpenAPI document with
  * its offline Swagger UI.
  */
-import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { z } from "zod";
 import { VERSION } from "../core/nsqd.ts";
 import { HttpError, errorResponse, textResponse } from "../http/errors.ts";
-import { SPEC_PATH, swaggerUiRoutes } from "../http/swagger-ui.ts";
+import { apiDocs } from "../http/swagger-ui.ts";
 import { apiRoutes } from "./api.ts";
 import { configRoutes, graphiteRoutes } from "./config-routes.ts";
 import type { AdminContext } from "./context.ts";
@@ -34,22 +33,15 @@ export function createAdminApp(ctx: AdminContext) {
       }
     })
     .use(
-      openapi({
-        provider: null,
-        specPath: SPEC_PATH,
-        mapJsonSchema: { zod: z.toJSONSchema },
-        documentation: {
-          info: {
-            title: "nsqadmin (bunsq)",
-            version: VERSION,
-            description:
-              "NSQ 1.3's nsqadmin HTTP API: the cluster aggregated from every nsqd found through the nsqlookupds, " +
-              'and its administration. Errors are JSON `{"message": "CODE"}`.',
-          },
-        },
+      apiDocs({
+        title: "nsqadmin (bunsq)",
+        version: VERSION,
+        description:
+          "NSQ 1.3's nsqadmin HTTP API: the cluster aggregated from every nsqd found through the nsqlookupds, " +
+          'and its administration. Errors are JSON `{"message": "CODE"}`.',
+        pageTitle: "bunsq nsqadmin HTTP API",
       }),
     )
-    .use(swaggerUiRoutes("bunsq nsqadmin HTTP API"))
     .get("/ping", () => textResponse("OK"), {
       response: { 200: z.literal("OK") },
       detail: { summary: "Liveness: answers OK" },

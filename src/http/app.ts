@@ -2,7 +2,6 @@
  * nsqd's HTTP API as one Elysia app: nsqd's routes and error conventions, bunsq's
  * metrics, the OpenAPI document and the offline Swagger UI.
  */
-import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { VERSION } from "../core/nsqd.ts";
 import type { HttpContext } from "./context.ts";
@@ -13,7 +12,7 @@ import { basicRoutes } from "./routes/basic.ts";
 import { configRoutes } from "./routes/config.ts";
 import { publishRoutes } from "./routes/publish.ts";
 import { statsRoutes } from "./routes/stats.ts";
-import { SPEC_PATH, swaggerUiRoutes } from "./swagger-ui.ts";
+import { apiDocs } from "./swagger-ui.ts";
 
 export function createHttpApp(ctx: HttpContext) {
   const routes = new RouteTable();
@@ -25,25 +24,20 @@ export function createHttpApp(ctx: HttpContext) {
       return errorResponse(500, "INTERNAL_ERROR");
     })
     .use(
-      openapi({
-        provider: null,
-        specPath: SPEC_PATH,
-        documentation: {
-          info: {
-            title: "bunsq nsqd HTTP API",
-            version: VERSION,
-            description:
-              "nsqd 1.3's HTTP API as bunsq serves it. Errors are JSON `{\"message\": \"CODE\"}` with nsqd's status codes; " +
-              "every response carries `X-NSQ-Content-Type: nsq; version=1.0`.",
-          },
-          tags: [
-            { name: "publish", description: "Publishing messages" },
-            { name: "topics", description: "Topic administration" },
-            { name: "channels", description: "Channel administration" },
-            { name: "nsqd", description: "Health, information, statistics and metrics" },
-            { name: "config", description: "Options at run time" },
-          ],
-        },
+      apiDocs({
+        title: "bunsq nsqd HTTP API",
+        version: VERSION,
+        description:
+          "nsqd 1.3's HTTP API as bunsq serves it. Errors are JSON `{\"message\": \"CODE\"}` with nsqd's status codes; " +
+          "every response carries `X-NSQ-Content-Type: nsq; version=1.0`.",
+        tags: [
+          { name: "publish", description: "Publishing messages" },
+          { name: "topics", description: "Topic administration" },
+          { name: "channels", description: "Channel administration" },
+          { name: "nsqd", description: "Health, information, statistics and metrics" },
+          { name: "config", description: "Options at run time" },
+        ],
+        pageTitle: "bunsq nsqd HTTP API",
       }),
     )
     .use(basicRoutes(ctx))
@@ -51,7 +45,6 @@ export function createHttpApp(ctx: HttpContext) {
     .use(statsRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(configRoutes(ctx))
-    .use(swaggerUiRoutes("bunsq nsqd HTTP API"))
     .options("/*", ({ request }) => routes.unmatched(request), { detail: { hide: true } });
   routes.load(app.routes);
   return app;

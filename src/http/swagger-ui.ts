@@ -4,7 +4,9 @@
  * this nsqd.
  */
 import { dirname, join } from "node:path";
+import { openapi } from "@elysiajs/openapi";
 import { Elysia, t } from "elysia";
+import { z } from "zod";
 import { errorResponse } from "./errors.ts";
 
 export const DOCS_PATH = "/openapi";
@@ -44,7 +46,32 @@ const INIT = `window.ui = SwaggerUIBundle({
 const hidden = { detail: { hide: true } };
 
 /** The page (titled for the daemon that serves it), its start-up script and its assets. */
-export function swaggerUiRoutes(title: string) {
+export interface ApiDocs {
+  /** The OpenAPI document's title, version and description. */
+  title: string;
+  version: string;
+  description: string;
+  tags?: { name: string; description: string }[];
+  /** The Swagger UI page's title. */
+  pageTitle: string;
+}
+
+/** A daemon's OpenAPI document at SPEC_PATH (route schemas in TypeBox or zod) and its Swagger UI at DOCS_PATH. */
+export function apiDocs(docs: ApiDocs) {
+  const { title, version, description, tags, pageTitle } = docs;
+  return new Elysia()
+    .use(
+      openapi({
+        provider: null,
+        specPath: SPEC_PATH,
+        mapJsonSchema: { zod: z.toJSONSchema },
+        documentation: { info: { title, version, description }, ...(tags === undefined ? {} : { tags }) },
+      }),
+    )
+    .use(swaggerUiRoutes(pageTitle));
+}
+
+function swaggerUiRoutes(title: string) {
   const html = page(title);
   return new Elysia()
     .get(DOCS_PATH, () => new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } }), hidden)

@@ -5,12 +5,11 @@
  * document is at /openapi/json and its Swagger UI, served offline, at /openapi.
  */
 import { Elysia } from "elysia";
-import { openapi } from "@elysiajs/openapi";
 import { z } from "zod";
 import type { Logger } from "../core/logger.ts";
 import { HttpError, emptyOk, errorResponse, jsonResponse, textResponse } from "../http/errors.ts";
 import { parseQuery } from "../http/query.ts";
-import { SPEC_PATH, swaggerUiRoutes } from "../http/swagger-ui.ts";
+import { apiDocs } from "../http/swagger-ui.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import type { PeerInfo, Producer, RegistrationDB } from "./registration-db.ts";
 
@@ -129,20 +128,13 @@ export function createLookupdHttp(ctx: LookupdHttpContext) {
 
   const app = new Elysia()
     .use(
-      openapi({
-        provider: null,
-        specPath: SPEC_PATH,
-        mapJsonSchema: { zod: z.toJSONSchema },
-        documentation: {
-          info: {
-            title: "nsqlookupd (bunsq)",
-            version: ctx.version,
-            description: "NSQ 1.3's nsqlookupd HTTP API: discovery of the nsqds producing a topic.",
-          },
-        },
+      apiDocs({
+        title: "nsqlookupd (bunsq)",
+        version: ctx.version,
+        description: "NSQ 1.3's nsqlookupd HTTP API: discovery of the nsqds producing a topic.",
+        pageTitle: "bunsq nsqlookupd HTTP API",
       }),
     )
-    .use(swaggerUiRoutes("bunsq nsqlookupd HTTP API"))
     .onRequest(({ request }) => {
       // Go's url.ParseQuery refuses what it cannot decode: nsqlookupd answers 400
       if (parseQuery(request.url) === null) return errorResponse(400, "INVALID_REQUEST");
