@@ -4,6 +4,7 @@
  */
 import type { Server } from "bun";
 import type { NSQAdmin } from "../../src/admin/nsqadmin.ts";
+import type { AdminAction } from "../../src/admin/notify.ts";
 import { parseAdminOptions } from "../../src/admin/options.ts";
 import { startNsqadmin } from "../../src/cli/nsqadmin.ts";
 import type { RunningNsqd } from "../../src/cli/nsqd.ts";
@@ -14,18 +15,8 @@ import { startTestNsqd } from "../helpers/nsqd.ts";
 
 const quiet = new Logger({ level: process.env.BUNSQ_TEST_LOG ? "debug" : "fatal", prefix: "[nsqadmin] " });
 
-export interface Notification {
-  action: string;
-  topic: string;
-  channel?: string;
-  node?: string;
-  timestamp: number;
-  user?: string;
-  remote_ip: string;
-  user_agent: string;
-  url: string;
-  via: string;
-}
+/** What nsqadmin POSTs to --notification-http-endpoint. */
+export type Notification = AdminAction;
 
 export interface TestCluster {
   lookupd: NSQLookupd;
