@@ -6,10 +6,9 @@
  *
  * It subscribes with an empty IDENTIFY and RDY --rdy, FINs every message, and
  * records now − (the send time stamped in the first 8 bytes of the body) for
- * each message sent inside the window. It allocates nothing per message: frames
- * are parsed in place from Bun's chunk, FINs go to one preallocated buffer, so
- * its own GC is left with Bun's read buffers (~20 eden pauses of ~0.6 ms in the
- * 5 s window at 100k msgs/s).
+ * each message sent inside the window. The connection is the suite's RawConn;
+ * per message it allocates only the frame decoder's view of the frame (the FINs
+ * of a read go to one preallocated buffer), so its own GC stays small.
  *
  * Talks to its parent in lines:
  *   stdout  "ready"                     subscribed, RDY sent
@@ -23,19 +22,16 @@
  * Send and receive stamps are both `epochUs()` (timeOrigin + now): two Bun
  * processes on one machine agree on it within a few µs.
  */
-import type { Socket, Subprocess } from "bun";
+import type { Subprocess } from "bun";
 import { parseArgs } from "node:util";
-import { FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE, readInt32BE, writeUint32BE } from "../src/protocol/frames.ts";
 import { epochUs } from "./suite-profile.ts";
+import { command, commandWithBody, RawConn } from "./suite-raw.ts";
 
+const FIN_HEAD = new TextEncoder().encode("FIN ");
 const FIN_LENGTH = 21; // "FIN " + 16-byte id + "\n"
 /** Message frame data: [8-byte timestamp][2-byte attempts][16-byte id][body]. */
 const ID_AT = 10;
 const BODY_AT = 26;
-/** A response frame's data "_heartbeat_" is told from "OK" by its length alone. */
-const HEARTBEAT_LENGTH = 11;
-const enc = new TextEncoder();
-const NOP = enc.encode("NOP\n");
 
 /** The value at quantile q of ascending samples. */
 function percentile(sorted: Float64Array, q: number): number {
@@ -50,7 +46,7 @@ export interface LatencyResult {
   p999: number;
 }
 
-/** One V2 consumer connection recording publish-to-delivery latency without allocating per message. */
+/** One V2 consumer connection (RawConn) recording publish-to-delivery latency. */
 export class LatencyConsumer {
   /** Latency of each recorded message, in µs. */
   readonly samples: Float64Array;
@@ -59,141 +55,52 @@ export class LatencyConsumer {
   measured = 0;
   windowFrom = Infinity;
   windowTo = Infinity;
-  private socket!: Socket<undefined>;
-  /** Bytes of a frame split across chunks (grown only for a frame larger than it). */
-  private carry = new Uint8Array(1 << 16);
-  private carried = 0;
-  /** FINs and NOPs not yet taken by the socket: at most RDY FINs are ever pending. */
-  private readonly out: Uint8Array;
-  private outLength = 0;
+  private conn: RawConn | null = null;
+  /** FINs of one read, written together at the end of it (at most RDY are pending). */
+  private readonly fins: Uint8Array;
+  private finLength = 0;
+  private readonly flushFins = () => {
+    void this.conn!.write(this.fins.subarray(0, this.finLength)); // copied if it has to wait
+    this.finLength = 0;
+  };
   private readonly stampBytes = new Uint8Array(8);
   private readonly stampView = new DataView(this.stampBytes.buffer);
-  private readonly okWaiters: { ok: () => void; fail: (e: Error) => void }[] = [];
-  /** The receive stamp of the chunk being parsed. */
-  private now = 0;
 
   constructor(maxSamples: number, rdy: number, keepSendTimes = false) {
     this.samples = new Float64Array(maxSamples);
-    this.out = new Uint8Array(FIN_LENGTH * rdy + 64);
+    this.fins = new Uint8Array(FIN_LENGTH * rdy);
     this.sends = keepSendTimes ? new Float64Array(maxSamples) : null;
   }
 
-  /** Connects, sends the magic, an empty IDENTIFY and SUB, and then RDY. */
+  /** Connects with an empty IDENTIFY (nsqd's default output buffering), SUB, then RDY. */
   async subscribe(port: number, topic: string, channel: string, rdy: number): Promise<void> {
-    this.socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data: (_s, chunk) => this.onData(chunk),
-        drain: () => this.flush(),
-        close: () => this.failWaiters(new Error("connection closed")),
-        error: (_s, e) => this.failWaiters(e),
-      },
-    });
-    const identify = new Uint8Array(9 + 4 + 2);
-    identify.set(enc.encode("IDENTIFY\n"));
-    writeUint32BE(identify, 9, 2);
-    identify.set(enc.encode("{}"), 13);
-    this.socket.write(enc.encode("  V2"));
-    await this.request(identify);
-    await this.request(enc.encode(`SUB ${topic} ${channel}\n`));
-    this.send(enc.encode(`RDY ${rdy}\n`));
+    this.conn = await RawConn.connect(port, (data) => this.message(data));
+    await this.conn.request(commandWithBody("IDENTIFY", new TextEncoder().encode("{}")));
+    await this.conn.request(command(`SUB ${topic} ${channel}`));
+    await this.conn.write(command(`RDY ${rdy}`));
   }
 
   close(): void {
-    this.socket?.terminate();
+    this.conn?.close();
   }
 
-  private request(data: Uint8Array): Promise<void> {
-    const answered = new Promise<void>((ok, fail) => this.okWaiters.push({ ok, fail }));
-    this.send(data);
-    return answered;
-  }
-
-  private failWaiters(e: Error): void {
-    for (const w of this.okWaiters.splice(0)) w.fail(e);
-  }
-
-  private onData(chunk: Uint8Array): void {
-    // every frame of a chunk arrived together: one receive stamp for all of them
-    this.now = epochUs();
-    if (this.carried === 0) {
-      const used = this.parse(chunk, chunk.length);
-      if (used < chunk.length) this.keep(chunk, used);
-    } else {
-      this.keep(chunk, 0);
-      const used = this.parse(this.carry, this.carried);
-      this.carry.copyWithin(0, used, this.carried);
-      this.carried -= used;
-    }
-    this.flush();
-  }
-
-  /** Appends buf[from..] to the carry buffer. */
-  private keep(buf: Uint8Array, from: number): void {
-    const need = this.carried + buf.length - from;
-    if (need > this.carry.length) {
-      const grown = new Uint8Array(Math.max(need, this.carry.length * 2));
-      grown.set(this.carry.subarray(0, this.carried));
-      this.carry = grown;
-    }
-    this.carry.set(from === 0 ? buf : buf.subarray(from), this.carried);
-    this.carried = need;
-  }
-
-  /** Handles the complete frames in buf[0, length); returns the bytes they took. */
-  private parse(buf: Uint8Array, length: number): number {
-    let pos = 0;
-    while (length - pos >= 8) {
-      const size = readInt32BE(buf, pos);
-      if (size < 4) throw new Error(`invalid frame size ${size}`);
-      if (length - pos < 4 + size) break;
-      const type = readInt32BE(buf, pos + 4);
-      const data = pos + 8;
-      if (type === FRAME_TYPE_MESSAGE) this.message(buf, data);
-      else if (type === FRAME_TYPE_RESPONSE && size - 4 === HEARTBEAT_LENGTH) this.send(NOP);
-      else if (type === FRAME_TYPE_RESPONSE) this.okWaiters.shift()?.ok();
-      else throw new Error(`nsqd error: ${new TextDecoder().decode(buf.subarray(data, pos + 4 + size))}`);
-      pos += 4 + size;
-    }
-    return pos;
-  }
-
-  private message(buf: Uint8Array, data: number): void {
+  /** `data` is the message frame's data: [8-byte timestamp][2-byte attempts][16-byte id][body]. */
+  private message(data: Uint8Array): void {
+    const now = epochUs();
     const stamp = this.stampBytes;
-    for (let i = 0; i < 8; i++) stamp[i] = buf[data + BODY_AT + i];
+    for (let i = 0; i < 8; i++) stamp[i] = data[BODY_AT + i]; // the body's first 8 bytes, without a view
     const sent = this.stampView.getFloat64(0);
     if (sent >= this.windowFrom && sent < this.windowTo && this.measured < this.samples.length) {
       if (this.sends !== null) this.sends[this.measured] = sent;
-      this.samples[this.measured++] = this.now - sent;
+      this.samples[this.measured++] = now - sent;
     }
-    // byte by byte: no subarray views
-    const out = this.out;
-    let at = this.outLength;
-    out[at] = 0x46; // F
-    out[at + 1] = 0x49; // I
-    out[at + 2] = 0x4e; // N
-    out[at + 3] = 0x20;
-    at += 4;
-    for (let i = 0; i < 16; i++) out[at + i] = buf[data + ID_AT + i];
-    out[at + 16] = 0x0a;
-    this.outLength = at + 17;
-  }
-
-  /** Queues bytes behind the pending FINs and writes them. */
-  private send(bytes: Uint8Array): void {
-    this.out.set(bytes, this.outLength);
-    this.outLength += bytes.length;
-    this.flush();
-  }
-
-  /** Writes what is pending; the socket's drain event calls it again for the rest. */
-  private flush(): void {
-    if (this.outLength === 0) return;
-    const written = this.socket.write(this.out.subarray(0, this.outLength));
-    if (written <= 0) return;
-    this.out.copyWithin(0, written, this.outLength);
-    this.outLength -= written;
+    if (this.finLength === 0) queueMicrotask(this.flushFins);
+    const fins = this.fins;
+    const at = this.finLength;
+    fins.set(FIN_HEAD, at);
+    for (let i = 0; i < 16; i++) fins[at + 4 + i] = data[ID_AT + i];
+    fins[at + 20] = 0x0a;
+    this.finLength = at + FIN_LENGTH;
   }
 
   /** Waits until no message arrived for `quietMs`, then takes percentiles of what was recorded. */
