@@ -3,15 +3,7 @@ import { MessageRing, type MessageFields } from "../../src/ringbuffer/message-ri
 import { mulberry32, TEST_SEEDS } from "../helpers/random.ts";
 
 /** What a model queue holds per message; the ring must agree with it field by field. */
-interface Entry {
-  sequence: number;
-  node: number;
-  timestamp: number;
-  deferMs: number;
-  source: Uint8Array;
-  offset: number;
-  length: number;
-}
+type Entry = MessageFields;
 
 function push(ring: MessageRing, e: Entry): void {
   ring.push(e.sequence, e.node, e.timestamp, e.deferMs, e.source, e.offset, e.length);
