@@ -1,25 +1,16 @@
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { RunningNsqd } from "../../src/cli/nsqd.ts";
 import { Consumer, Producer, type ConsumerOptions, type Message } from "../../src/client/index.ts";
 import type { NSQLookupd } from "../../src/lookupd/nsqlookupd.ts";
-import { startTestNsqd, until } from "../helpers/nsqd.ts";
+import { perTestCleanups, until } from "../helpers/nsqd.ts";
 import { startTestLookupd } from "../helpers/lookupd.ts";
 import { channelStats, tcpAddress, uniqueTopic } from "./helpers.ts";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function nsqd(overrides: Record<string, unknown> = {}): RunningNsqd {
-  const s = startTestNsqd(overrides);
-  cleanups.push(() => s.stop());
-  return s;
-}
+const { defer, nsqd } = perTestCleanups();
 
 function consumer(topic: string, options: ConsumerOptions): Consumer {
   const c = new Consumer(topic, "ch", options);
-  cleanups.push(() => c.stop(1000));
+  defer(() => c.stop(1000));
   return c;
 }
 
@@ -200,7 +191,7 @@ test("answers heartbeats: an idle consumer stays connected past two heartbeat in
 
 test("nsqlookupd discovery: a topic that appears later is found, a tombstoned producer is dropped", async () => {
   const lookupd: NSQLookupd = startTestLookupd();
-  cleanups.push(() => lookupd.stop());
+  defer(() => lookupd.stop());
   const s = nsqd({ lookupdTcpAddresses: [`127.0.0.1:${lookupd.tcpPort}`], broadcastAddress: "127.0.0.1" });
   const topic = uniqueTopic();
   const got: string[] = [];

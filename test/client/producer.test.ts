@@ -1,29 +1,19 @@
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
 import { Consumer, Producer, PublishError } from "../../src/client/index.ts";
-import { startTestNsqd, until } from "../helpers/nsqd.ts";
+import { perTestCleanups, startTestNsqd, until } from "../helpers/nsqd.ts";
 import { freePort } from "../helpers/process.ts";
 import { channelStats, tcpAddress, uniqueTopic } from "./helpers.ts";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function nsqd(overrides: Record<string, unknown> = {}): RunningNsqd {
-  const s = startTestNsqd(overrides);
-  cleanups.push(() => s.stop());
-  return s;
-}
+const { defer, nsqd } = perTestCleanups();
 
 test("pipelined publishes are answered in order, an error rejects exactly its own publish", async () => {
   const s = nsqd();
   const topic = uniqueTopic();
   const p = new Producer(tcpAddress(s));
-  cleanups.push(() => p.stop());
+  defer(() => p.stop());
   await p.connect();
 
   const settled: string[] = [];
@@ -48,7 +38,7 @@ test("pipelined publishes are answered in order, an error rejects exactly its ow
   await p.publish(topic, "again");
   const bodies: string[] = [];
   const c = new Consumer(topic, "order", { maxInFlight: 50, handler: (m) => void bodies.push(m.text()) });
-  cleanups.push(() => c.stop());
+  defer(() => c.stop());
   await c.connectToNsqd(tcpAddress(s));
   await until(() => bodies.length === 204, "204 messages");
   expect(bodies).toEqual([...Array.from({ length: 200 }, (_, i) => `m${i}`), "a", "b", "c", "again"]);
@@ -56,25 +46,25 @@ test("pipelined publishes are answered in order, an error rejects exactly its ow
 
 test("reconnects when nsqd restarts on the same address", async () => {
   const dataPath = mkdtempSync(join(tmpdir(), "bunsq-client-"));
-  cleanups.push(() => rmSync(dataPath, { recursive: true, force: true }));
+  defer(() => rmSync(dataPath, { recursive: true, force: true }));
   const port = freePort();
   const options = { tcpAddress: `127.0.0.1:${port}`, dataPath };
   let s = startTestNsqd(options);
   const topic = uniqueTopic();
   const p = new Producer(`127.0.0.1:${port}`);
-  cleanups.push(() => p.stop());
+  defer(() => p.stop());
   await p.publish(topic, "before");
 
   s.stop();
   await expect(p.publish(topic, "while down")).rejects.toThrow();
 
   s = startTestNsqd(options);
-  cleanups.push(() => s.stop());
+  defer(() => s.stop());
   await p.publish(topic, "after");
   expect((await channelStats(s, topic, "c")) ?? null).toBeNull();
   const got: string[] = [];
   const c = new Consumer(topic, "c", { maxInFlight: 10, handler: (m) => void got.push(m.text()) });
-  cleanups.push(() => c.stop());
+  defer(() => c.stop());
   await c.connectToNsqd(`127.0.0.1:${port}`);
   await until(() => got.length === 2, "both messages");
   expect(got).toEqual(["before", "after"]); // the first survived the restart on disk

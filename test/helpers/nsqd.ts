@@ -48,6 +48,29 @@ export async function until(check: () => boolean, what: string, timeoutMs = 3000
  * For a test file: start() and connect() register what they create, and every
  * server and client is stopped after each test.
  */
+/**
+ * Cleanups that run after each test, the last registered first (`defer`), and
+ * an nsqd that one of them stops.
+ */
+export function perTestCleanups(): {
+  defer(cleanup: () => unknown): void;
+  nsqd(overrides?: Record<string, unknown>): RunningNsqd;
+} {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const defer = (cleanup: () => unknown) => void cleanups.push(cleanup);
+  return {
+    defer,
+    nsqd(overrides = {}) {
+      const s = startTestNsqd(overrides);
+      defer(() => s.stop());
+      return s;
+    },
+  };
+}
+
 export function perTestServers(): {
   start(overrides?: Record<string, unknown>): RunningNsqd;
   connect(server: RunningNsqd): Promise<RawClient>;

@@ -1,27 +1,18 @@
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningNsqd } from "../../src/cli/nsqd.ts";
 import { Producer } from "../../src/client/index.ts";
-import { startTestNsqd } from "../helpers/nsqd.ts";
+import { perTestCleanups } from "../helpers/nsqd.ts";
 import { channelStats, tcpAddress, uniqueTopic } from "../client/helpers.ts";
 import { startTool } from "./helpers.ts";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function nsqd(overrides: Record<string, unknown> = {}): RunningNsqd {
-  const s = startTestNsqd(overrides);
-  cleanups.push(() => s.stop());
-  return s;
-}
+const { defer, nsqd } = perTestCleanups();
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "bunsq-tools-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -63,7 +54,7 @@ test("nsq_to_file rotates by size into gzip files that gunzip reads back", async
     "--sync-interval=50ms",
     "--max-in-flight=50",
   ]);
-  cleanups.push(() => tool.stop());
+  defer(() => tool.stop());
   await eventually(async () => (await channelStats(s, topic, "nsq_to_file"))?.message_count === 300, "all delivered");
   await eventually(async () => {
     const st = await channelStats(s, topic, "nsq_to_file");
@@ -94,7 +85,7 @@ test("nsq_to_file FINs only what is on disk, and rotates by time", async () => {
     "--rotate-interval=600ms",
     "--sync-interval=1h",
   ]);
-  cleanups.push(() => tool.stop());
+  defer(() => tool.stop());
   await eventually(async () => (await channelStats(s, topic, "nsq_to_file"))?.client_count === 1, "the subscription");
   await publish(s, topic, ["one", "two", "three"]);
   // held in flight: nothing is written before the sync
@@ -137,12 +128,12 @@ test("nsq_to_http POSTs round-robin, requeues on a non-2xx answer, and multicast
       },
     }),
   );
-  cleanups.push(() => servers.forEach((srv) => srv.stop(true)));
+  defer(() => servers.forEach((srv) => srv.stop(true)));
   const opts = ["--consumer-opt=default_requeue_delay,10ms", "--consumer-opt=backoff_multiplier,10ms", `--nsqd-tcp-address=${tcpAddress(s)}`];
 
   const post = startTool("nsq_to_http", [`--topic=${topic}`, "--mode=round-robin", "--n=4", ...opts,
     ...servers.map((srv) => `--post=http://127.0.0.1:${srv.port}/post`)]);
-  cleanups.push(() => post.stop());
+  defer(() => post.stop());
   await publish(s, topic, ["a", "b", "c", "flaky"]);
   await eventually(() => received.length === 4, "4 deliveries");
   expect(received.map((r) => r.body).sort()).toEqual(["a", "b", "c", "flaky"]);
@@ -155,7 +146,7 @@ test("nsq_to_http POSTs round-robin, requeues on a non-2xx answer, and multicast
   const topic2 = uniqueTopic();
   const get = startTool("nsq_to_http", [`--topic=${topic2}`, "--mode=multicast", ...opts,
     ...servers.map((srv) => `--get=http://127.0.0.1:${srv.port}/get?msg=%s`)]);
-  cleanups.push(() => get.stop());
+  defer(() => get.stop());
   await publish(s, topic2, ["hello world"]);
   await eventually(() => received.length === 2, "both endpoints");
   expect(received.map((r) => [r.server, r.method, new URL(r.url).searchParams.get("msg")]).sort()).toEqual([
@@ -176,7 +167,7 @@ test("nsq_to_nsq relays a topic from one nsqd to another", async () => {
     `--destination-nsqd-tcp-address=${tcpAddress(dest)}`,
     "--destination-topic=copied",
   ]);
-  cleanups.push(() => tool.stop());
+  defer(() => tool.stop());
   // the destination topic gets a channel so its messages can be read back in order
   await fetch(`http://127.0.0.1:${dest.httpPort}/topic/create?topic=copied`, { method: "POST" });
   await fetch(`http://127.0.0.1:${dest.httpPort}/channel/create?topic=copied&channel=check`, { method: "POST" });
