@@ -24,6 +24,11 @@ export class Topic {
   readonly ephemeral: boolean;
   paused = false;
   deleted = false;
+  /**
+   * Channel discovery is running (see beginDiscovery): the topic holds every
+   * message as if it had no channel, and its channels start at the held base.
+   */
+  discovering = false;
 
   private readonly queue = new MessageRing();
   /** Hands a queued message to the disk writers without allocating. */
@@ -59,6 +64,7 @@ export class Topic {
 
   /** End of what channels may read: everything, or what came before a pause. */
   get visibleEnd(): number {
+    if (this.discovering) return this.basePosition;
     return this.paused ? this.pausedAt : this.basePosition + this.queue.length;
   }
 
@@ -102,8 +108,8 @@ export class Topic {
     const timestamp = nsqd.clock.nowNs();
     const node = nsqd.ids.node;
     const channels = this.channelList;
-    const direct = deferMs > 0 && channels.length > 0 && !this.paused;
-    const holding = channels.length === 0 || this.paused || this.backendDepth > 0;
+    const direct = deferMs > 0 && channels.length > 0 && !this.paused && !this.discovering;
+    const holding = channels.length === 0 || this.paused || this.discovering || this.backendDepth > 0;
     if (!direct && holding && !this.canHold(count)) {
       this.dropCount += count;
       return false;
@@ -203,7 +209,9 @@ export class Topic {
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled || this.backendDepth === 0 || this.channelList.length === 0 || this.paused) return;
+    if (this.drainScheduled || this.backendDepth === 0 || this.channelList.length === 0 || this.paused || this.discovering) {
+      return;
+    }
     this.drainScheduled = true;
     setImmediate(this.drainNow);
   }
@@ -215,14 +223,13 @@ export class Topic {
   private drain(): void {
     this.drainScheduled = false;
     const disk = this.disk;
-    if (disk === null || this.deleted || this.paused || this.channelList.length === 0) return;
+    if (disk === null || this.deleted || this.paused || this.discovering || this.channelList.length === 0) return;
     const limit = this.memoryLimit;
     let moved = 0;
     while (moved < DRAIN_BATCH && disk.depth > 0) {
-      if (limit > 0 && this.queue.length >= limit) {
-        this.release();
-        if (this.queue.length >= limit) break; // resumes from release() when channels read on
-      }
+      // memory full: the channels furthest behind move their oldest messages to their own
+      // disks, as when publishing; waiting for them instead would starve the channels that read
+      if (limit > 0 && this.queue.length >= limit && !this.spillForDrain()) break;
       const payload = disk.readNext();
       if (payload === null) break;
       const m = readMessageRecord(payload, this.nsqd.newSequence, this.nsqd.ids.node);
@@ -244,6 +251,16 @@ export class Topic {
     if (moved === DRAIN_BATCH) this.scheduleDrain();
   }
 
+  /** makeRoom for one drained message; false (logged) when a channel's disk refused the spill. */
+  private spillForDrain(): boolean {
+    try {
+      return this.makeRoom(1);
+    } catch (err) {
+      this.nsqd.logger.error(`TOPIC(${this.name}): ${(err as Error).message}`);
+      return false;
+    }
+  }
+
   private enqueue(m: MessageData): void {
     this.queue.push(m.sequence, m.node, m.timestamp, 0, m.source, m.offset, m.length);
   }
@@ -253,8 +270,9 @@ export class Topic {
   getChannel(name: string): Channel {
     let channel = this.channels.get(name);
     if (channel !== undefined) return channel;
-    // the first channel takes over what the topic held; later ones start at the end
-    const start = this.channelList.length === 0 ? this.basePosition : this.endPosition;
+    // the first channel takes over what the topic held; later ones start at the end,
+    // except during discovery, when every channel gets all of it
+    const start = this.channelList.length === 0 || this.discovering ? this.basePosition : this.endPosition;
     channel = new Channel(name, this, start);
     this.channels.set(name, channel);
     this.channelList = [...this.channels.values()];
@@ -278,6 +296,31 @@ export class Topic {
     this.nsqd.notify("channel-deleted", this, channel);
     if (this.channelList.length === 0 && this.ephemeral) this.nsqd.deleteTopic(this.name);
     return true;
+  }
+
+  // ---- channel discovery ----
+  // A new topic asks the cluster (nsqlookupd) which channels it has elsewhere, so
+  // that its first messages reach every one of them. Publishing does not wait for
+  // the answer: until endDiscovery the topic holds messages as it does without
+  // channels (memory, then its own disk queue), and each channel created meanwhile
+  // (by a SUB, or by endDiscovery) starts at the held base. Delivery starts at the end.
+
+  /** Starts holding; called right after creation, before the first publish. */
+  beginDiscovery(): void {
+    this.discovering = true;
+  }
+
+  /** Creates the channels found (names already checked) and starts delivering to all channels. */
+  endDiscovery(channelNames: readonly string[]): void {
+    if (!this.discovering || this.deleted) return;
+    try {
+      for (const name of channelNames) this.getChannel(name);
+    } finally {
+      // whatever happened, the topic must not hold its messages for ever
+      this.discovering = false;
+      for (const channel of this.channelList) channel.pump();
+      this.scheduleDrain();
+    }
   }
 
   // ---- administration ----
