@@ -32,7 +32,8 @@ const row = (name: string, c: ChannelFigures) =>
   console.log(
     `${name.padEnd(22)} received ${c.deliveries}, distinct ${c.distinct}, duplicates ${c.duplicates}, ` +
       `lost ${c.lost.length} (of which acked before a kill: ${c.lostBeforeKill.length}), ` +
-      `received from the other nsqds while one was down: ${c.receivedWhileDown.join(", ")}`,
+      `received from the other nsqds while one was down: ${c.receivedWhileDown.join(", ")}, ` +
+      `longest gap between deliveries ${c.maxGapMs} ms`,
   );
 row("work (bunsq Consumer)", f.work);
 row("js (nsqjs Reader)", f.js);

@@ -21,6 +21,8 @@ test("a loaded cluster survives kill -9 of an nsqd, a lookupd restart, a tombsto
   for (const channel of [f.work, f.js]) {
     // the two other nsqds kept delivering while one was down
     for (const n of channel.receivedWhileDown) expect(n).toBeGreaterThan(0);
+    // and no step stopped the flow for long (generous: the machine is shared)
+    expect(channel.maxGapMs).toBeLessThan(5000);
     // nothing acknowledged is lost, except (KNOWN ISSUE, being fixed in the core) messages the
     // killed nsqd had read from disk and had in flight at the kill: at most maxInFlight per kill.
     // Once fixed, this becomes expect(channel.lost).toEqual([]).

@@ -48,6 +48,8 @@ export interface ChannelFigures {
   lostBeforeKill: string[];
   /** Messages of the other nsqds received while one was down, per kill. */
   receivedWhileDown: number[];
+  /** The longest time without a delivery while the producers ran. */
+  maxGapMs: number;
 }
 
 export interface ChaosFigures {
@@ -124,8 +126,13 @@ class Received {
   deliveries = 0;
   /** Deliveries per nsqd index, to see who is still delivering. */
   readonly perNode = [0, 0, 0];
+  private lastAt = 0;
+  maxGapMs = 0;
 
   add(body: string): void {
+    const now = performance.now();
+    if (this.lastAt > 0 && now - this.lastAt > this.maxGapMs) this.maxGapMs = now - this.lastAt;
+    this.lastAt = now;
     this.deliveries++;
     this.counts.set(body, (this.counts.get(body) ?? 0) + 1);
     this.perNode[Number(body.slice(1, body.indexOf("-")))]++;
@@ -429,6 +436,7 @@ export async function runChaos(s: ChaosSettings): Promise<ChaosFigures> {
     // ---- stop producing; every acknowledged message must arrive ----
     producing = false;
     await Promise.all(producers);
+    const gaps = { work: work.maxGapMs, js: js.maxGapMs }; // from here on, silence is expected
     s.log(`producers stopped: published ${published}, acked ${acked.size}, failed ${failed}`);
     const missing = (r: Received) => [...acked.keys()].filter((b) => !r.counts.has(b)).length;
     const drained = async () => {
@@ -450,7 +458,7 @@ export async function runChaos(s: ChaosSettings): Promise<ChaosFigures> {
       s.log(`${(err as Error).message}; missing work ${missing(work)}, js ${missing(js)}`);
     }
 
-    const figures = (r: Received, down: number[]): ChannelFigures => {
+    const figures = (r: Received, down: number[], maxGapMs: number): ChannelFigures => {
       const lost = [...acked.keys()].filter((b) => !r.counts.has(b));
       const lostBeforeKill = lost.filter((b) => {
         const node = nodes[Number(b.slice(1, b.indexOf("-")))];
@@ -463,6 +471,7 @@ export async function runChaos(s: ChaosSettings): Promise<ChaosFigures> {
         lost,
         lostBeforeKill,
         receivedWhileDown: down,
+        maxGapMs: Math.round(maxGapMs),
       };
     };
     return {
@@ -470,8 +479,8 @@ export async function runChaos(s: ChaosSettings): Promise<ChaosFigures> {
       published,
       acked: acked.size,
       failed,
-      work: figures(work, receivedWhileDown.work),
-      js: figures(js, receivedWhileDown.js),
+      work: figures(work, receivedWhileDown.work, gaps.work),
+      js: figures(js, receivedWhileDown.js, gaps.js),
       converge,
       inFlightBound: s.maxInFlight,
     };
