@@ -32,6 +32,11 @@ export class Topic {
   readonly ephemeral: boolean;
   paused = false;
   deleted = false;
+  /**
+   * Channel discovery is running (see beginDiscovery): the topic holds every
+   * message as if it had no channel, and its channels start at the held base.
+   */
+  discovering = false;
 
   private readonly queue = new MessageRing();
   /** Hands a queued message to the disk writers without allocating. */
@@ -67,6 +72,7 @@ export class Topic {
 
   /** End of what channels may read: everything, or what came before a pause. */
   get visibleEnd(): number {
+    if (this.discovering) return this.basePosition;
     return this.paused ? this.pausedAt : this.basePosition + this.queue.length;
   }
 
@@ -112,9 +118,9 @@ export class Topic {
   publish(source: Uint8Array, spans: readonly number[], count: number, deferMs: number): boolean {
     if (this.deleted) throw new PublishError("exiting");
     const channels = this.channelList;
-    const holding = channels.length === 0 || this.paused || this.backendDepth > 0;
+    const holding = channels.length === 0 || this.paused || this.discovering || this.backendDepth > 0;
     let route: Route;
-    if (deferMs > 0 && count === 1 && channels.length > 0 && !this.paused) route = Route.ChannelsDeferred;
+    if (deferMs > 0 && count === 1 && channels.length > 0 && !this.paused && !this.discovering) route = Route.ChannelsDeferred;
     else if (!holding) route = this.makeRoom(count) ? Route.Memory : Route.ChannelDisks;
     else if (deferMs === 0 && this.holdsInMemory(count)) route = Route.Memory;
     else if (this.disk !== null) route = Route.TopicDisk; // a held DPUB too: on disk it keeps its due time
@@ -240,56 +246,77 @@ export class Topic {
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled || this.backendDepth === 0 || this.channelList.length === 0 || this.paused) return;
+    if (this.drainScheduled || this.backendDepth === 0 || this.channelList.length === 0 || this.paused || this.discovering) {
+      return;
+    }
     this.drainScheduled = true;
     setImmediate(this.drainNow);
   }
 
   /**
    * Moves messages from the topic's disk queue to its channels, a batch per turn:
-   * into memory while there is room, or (--mem-queue-size=0, and deferred
-   * messages, which stay on disk) to each channel's disk. The topic's queue
-   * deletes a segment once read, so a batch for the channels' disks is one unit:
-   * if they refuse it, the batch stays in memory instead and draining pauses.
+   * into memory, where the channels furthest behind make room by spilling as when
+   * publishing (waiting for them would starve the channels that read), or
+   * (--mem-queue-size=0, and deferred messages, which stay on disk) to each
+   * channel's disk. The topic's queue deletes a segment once read, so the batch's
+   * records for the channels' disks are one unit: if the disks refuse them, they
+   * stay in memory instead and draining pauses.
    */
   private drain(): void {
     this.drainScheduled = false;
     const disk = this.disk;
-    if (disk === null || this.deleted || this.paused || this.channelList.length === 0) return;
+    if (disk === null || this.deleted || this.paused || this.discovering || this.channelList.length === 0) return;
     const limit = this.memoryLimit;
-    const channels = this.channelList;
-    const store = this.nsqd.store;
     const now = Date.now();
     const toDisk: Delivery[] = [];
+    const dues: number[] = [];
     let moved = 0;
+    while (moved < DRAIN_BATCH && disk.depth > 0) {
+      if (limit > 0 && this.queue.length >= limit && !this.spillForDrain()) break;
+      const payload = disk.readNext();
+      if (payload === null) break;
+      const m = readMessageRecord(payload, this.nsqd.newSequence, this.nsqd.ids.node);
+      const dueMs = disk.lastReadDueMs > now ? disk.lastReadDueMs : 0;
+      moved++;
+      if (limit > 0 && dueMs === 0) {
+        this.enqueue(m);
+        continue;
+      }
+      toDisk.push(m);
+      dues.push(dueMs);
+    }
+    if (toDisk.length > 0 && !this.drainToChannelDisks(toDisk, dues)) moved = 0;
+    for (const channel of this.channelList) channel.pump();
+    if (moved === DRAIN_BATCH) this.scheduleDrain();
+  }
+
+  /** Writes drained messages to every channel's disk as one unit; false (kept in memory) if refused. */
+  private drainToChannelDisks(messages: Delivery[], dues: number[]): boolean {
+    const channels = this.channelList;
+    const store = this.nsqd.store;
     store.beginUnit();
     try {
-      while (moved < DRAIN_BATCH && disk.depth > 0) {
-        if (limit > 0 && this.queue.length >= limit) {
-          this.release();
-          if (this.queue.length >= limit) break; // resumes from release() when channels read on
-        }
-        const payload = disk.readNext();
-        if (payload === null) break;
-        const m = readMessageRecord(payload, this.nsqd.newSequence, this.nsqd.ids.node);
-        const dueMs = disk.lastReadDueMs > now ? disk.lastReadDueMs : 0;
-        moved++;
-        if (limit > 0 && dueMs === 0) {
-          this.enqueue(m);
-          continue;
-        }
-        toDisk.push(m);
-        for (let c = 0; c < channels.length; c++) channels[c].writeOverflow(m, dueMs);
+      for (let i = 0; i < messages.length; i++) {
+        for (let c = 0; c < channels.length; c++) channels[c].writeOverflow(messages[i], dues[i]);
       }
       store.commitUnit();
-    } catch {
-      // the channels' disks refused them: keep them in memory rather than lose them, and pause draining
+      return true;
+    } catch (err) {
       store.abortUnit();
-      for (const m of toDisk) this.enqueue(m);
-      moved = 0;
+      this.nsqd.logger.error(`TOPIC(${this.name}): cannot move messages to the channels' disks - ${(err as Error).message}`);
+      for (const m of messages) this.enqueue(m);
+      return false;
     }
-    for (const channel of channels) channel.pump();
-    if (moved === DRAIN_BATCH) this.scheduleDrain();
+  }
+
+  /** makeRoom for one drained message; false (logged) when a channel's disk refused the spill. */
+  private spillForDrain(): boolean {
+    try {
+      return this.makeRoom(1);
+    } catch (err) {
+      this.nsqd.logger.error(`TOPIC(${this.name}): ${(err as Error).message}`);
+      return false;
+    }
   }
 
   private enqueue(m: MessageData): void {
@@ -301,8 +328,9 @@ export class Topic {
   getChannel(name: string): Channel {
     let channel = this.channels.get(name);
     if (channel !== undefined) return channel;
-    // the first channel takes over what the topic held; later ones start at the end
-    const start = this.channelList.length === 0 ? this.basePosition : this.endPosition;
+    // the first channel takes over what the topic held; later ones start at the end,
+    // except during discovery, when every channel gets all of it
+    const start = this.channelList.length === 0 || this.discovering ? this.basePosition : this.endPosition;
     channel = new Channel(name, this, start);
     this.channels.set(name, channel);
     this.channelList = [...this.channels.values()];
@@ -326,6 +354,31 @@ export class Topic {
     this.nsqd.notify("channel-deleted", this, channel);
     if (this.channelList.length === 0 && this.ephemeral) this.nsqd.deleteTopic(this.name);
     return true;
+  }
+
+  // ---- channel discovery ----
+  // A new topic asks the cluster (nsqlookupd) which channels it has elsewhere, so
+  // that its first messages reach every one of them. Publishing does not wait for
+  // the answer: until endDiscovery the topic holds messages as it does without
+  // channels (memory, then its own disk queue), and each channel created meanwhile
+  // (by a SUB, or by endDiscovery) starts at the held base. Delivery starts at the end.
+
+  /** Starts holding; called right after creation, before the first publish. */
+  beginDiscovery(): void {
+    this.discovering = true;
+  }
+
+  /** Creates the channels found (names already checked) and starts delivering to all channels. */
+  endDiscovery(channelNames: readonly string[]): void {
+    if (!this.discovering || this.deleted) return;
+    try {
+      for (const name of channelNames) this.getChannel(name);
+    } finally {
+      // whatever happened, the topic must not hold its messages for ever
+      this.discovering = false;
+      for (const channel of this.channelList) channel.pump();
+      this.scheduleDrain();
+    }
   }
 
   // ---- administration ----
