@@ -4,6 +4,7 @@
  * every daemon is the process that was started, answers /ping, and still serves
  * the cluster's state. The bounded test and scripts/reliability.ts both run it.
  */
+import { readFileSync } from "node:fs";
 import type { Daemon, DaemonCluster } from "../helpers/daemons.ts";
 import { eventually } from "../helpers/lookupd.ts";
 import { runHttpFuzz, type HttpFuzzResult } from "./http-fuzzer.ts";
@@ -43,6 +44,8 @@ export interface DaemonCheck {
   ping: boolean;
   /** It still serves the cluster's state (see checkState). */
   state: boolean;
+  /** Log lines showing a bug that only the safety nets caught (see bugLines). */
+  bugs: string[];
 }
 
 export interface DaemonFuzzReport {
@@ -93,6 +96,16 @@ async function checkState(c: DaemonCluster, d: Daemon): Promise<boolean> {
   return stats?.topics?.[0]?.channels?.[0]?.channel_name === CHANNEL;
 }
 
+/**
+ * Lines of the daemon's log that show a JavaScript error escaping the code meant to
+ * handle it (hostile input is answered with NSQ's error codes, never with these).
+ */
+export function bugLines(d: Daemon): string[] {
+  const log = readFileSync(d.logFile, "latin1");
+  return log.split("\n").filter((l) => BUG.test(l));
+}
+const BUG = /TypeError|ReferenceError|RangeError|uncaught exception|unhandled (promise rejection|error)/;
+
 async function check(c: DaemonCluster, d: Daemon, pid: number): Promise<DaemonCheck> {
   return {
     name: d.name,
@@ -100,6 +113,7 @@ async function check(c: DaemonCluster, d: Daemon, pid: number): Promise<DaemonCh
     samePid: d.alive() && d.proc.pid === pid,
     ping: (await get(d, "/ping")).text === "OK",
     state: await checkState(c, d),
+    bugs: bugLines(d),
   };
 }
 
@@ -135,7 +149,11 @@ export function formatReport(r: DaemonFuzzReport): string[] {
     http("nsqlookupd", r.lookupdHttp),
     `nsqlookupd V1: ${r.lookupdV1.framesSent} frames on ${r.lookupdV1.connectionsOpened} connections`,
     http("nsqadmin", r.adminHttp),
-    ...r.checks.map((ch) => `${ch.name} pid ${ch.pid}: same process ${ch.samePid}, /ping ${ch.ping ? "OK" : "FAILED"}, state ${ch.state ? "served" : "LOST"}`),
+    ...r.checks.map(
+      (ch) =>
+        `${ch.name} pid ${ch.pid}: same process ${ch.samePid}, /ping ${ch.ping ? "OK" : "FAILED"}, ` +
+        `state ${ch.state ? "served" : "LOST"}, ${ch.bugs.length} errors caught by the safety nets`,
+    ),
     `in ${r.seconds.toFixed(1)} s`,
   ];
 }

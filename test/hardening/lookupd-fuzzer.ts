@@ -88,6 +88,12 @@ export async function runLookupdFuzz(o: LookupdFuzzOptions): Promise<LookupdFuzz
         conn = await openRaw(o.tcpPort);
         if (conn === null) continue;
         result.connectionsOpened++;
+        if (fuzzer.random() < 0.1) {
+          // gone before saying anything, often before the server has set the connection up
+          conn.socket.terminate();
+          conn = null;
+          continue;
+        }
         conn.socket.write(fuzzer.magic());
       }
       const frame = fuzzer.frame();
