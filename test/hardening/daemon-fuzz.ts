@@ -23,8 +23,8 @@ export const ADMIN_PATHS = [
 ];
 
 /** The topic and channel whose registration must survive the fuzzing (the fuzzers never name them). */
-const TOPIC = "kept_state";
-const CHANNEL = "kept_channel";
+export const TOPIC = "kept_state";
+export const CHANNEL = "kept_channel";
 
 export interface DaemonFuzzOptions {
   seed: number;
