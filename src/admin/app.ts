@@ -18,14 +18,20 @@ import { uiRoutes } from "./ui-routes.ts";
 export function createAdminApp(ctx: AdminContext) {
   const base = ctx.options().basePath === "/" ? "" : ctx.options().basePath;
   const { logger } = ctx;
+  /** `path` is Elysia's, taken from the URL when the request arrived. */
+  function errorFor(code: unknown, error: unknown, request: Request, path: string): Response {
+    if (error instanceof HttpError) return errorResponse(error.status, error.message);
+    if (code === "NOT_FOUND") return errorResponse(404, "NOT_FOUND");
+    if (code === "VALIDATION" || code === "PARSE") return errorResponse(400, "INVALID_REQUEST");
+    logger.error(`HTTP: ${request.method} ${path} failed - ${(error as Error)?.stack ?? error}`);
+    return errorResponse(500, "INTERNAL_ERROR");
+  }
   const app = new Elysia({ prefix: base })
     .use(accessLog(logger))
-    .onError(({ code, error, request, path }) => {
-      if (error instanceof HttpError) return errorResponse(error.status, error.message);
-      if (code === "NOT_FOUND") return errorResponse(404, "NOT_FOUND");
-      if (code === "VALIDATION" || code === "PARSE") return errorResponse(400, "INVALID_REQUEST");
-      logger.error(`HTTP: ${request.method} ${path} failed - ${(error as Error)?.stack ?? error}`);
-      return errorResponse(500, "INTERNAL_ERROR");
+    .onError(({ code, error, request, path, set }) => {
+      const response = errorFor(code, error, request, path);
+      set.status = response.status; // for the access log
+      return response;
     })
     .use(
       apiDocs({
