@@ -1,10 +1,12 @@
 /**
  * What every bunsq daemon does as a program: options from flags and --config,
- * --help and --version, a logger, SIGINT/SIGTERM handling and exit codes.
+ * --help and --version, a logger, SIGINT/SIGTERM handling, exit codes, and
+ * uncaught errors logged instead of ending the daemon.
  */
 import { Logger, type LogLevel } from "../core/logger.ts";
 import { VERSION } from "../core/nsqd.ts";
 import { FlagError, OptionsError, formatHelp, type OptionTable } from "../options/flags.ts";
+import { logUncaught } from "./uncaught.ts";
 
 interface ProgramOptions {
   logLevel: LogLevel;
@@ -52,6 +54,7 @@ export function runProgram<O extends ProgramOptions>(spec: ProgramSpec<O>, argv:
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  logUncaught(logger);
   logger.info(`${spec.name} v${VERSION} (bun ${Bun.version})`);
   spec.banner?.(options, logger);
   try {
