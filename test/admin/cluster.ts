@@ -29,10 +29,15 @@ export interface TestCluster {
   stop(): void;
 }
 
-export async function startCluster(): Promise<TestCluster> {
+/** nsqdOptions: more options for both nsqds (e.g. a small memQueueSize). */
+export async function startCluster(nsqdOptions: Record<string, unknown> = {}): Promise<TestCluster> {
   const lookupd = startTestLookupd();
   const nsqds = [0, 1].map(() =>
-    startTestNsqd({ lookupdTcpAddresses: [`127.0.0.1:${lookupd.tcpPort}`], broadcastAddress: "127.0.0.1" }),
+    startTestNsqd({
+      lookupdTcpAddresses: [`127.0.0.1:${lookupd.tcpPort}`],
+      broadcastAddress: "127.0.0.1",
+      ...nsqdOptions,
+    }),
   );
   const notifications: Notification[] = [];
   const sink: Server<undefined> = Bun.serve({
