@@ -99,9 +99,14 @@ export class HistorySampler {
     this.timer = null;
   }
 
-  /** The next tick on the wall clock's next interval boundary (a timeout each time, so it never drifts). */
+  /**
+   * The next tick on the boundary after the last sample's (a timeout each time, so
+   * it never drifts; a tick that fires a little early does not sample twice).
+   */
   private schedule(): void {
-    const wait = this.intervalMs - (Date.now() % this.intervalMs);
+    const now = Date.now();
+    const next = this.lastAt + this.intervalMs;
+    const wait = next > now ? next - now : this.intervalMs - (now % this.intervalMs);
     this.timer = setTimeout(() => {
       this.sample();
       this.schedule();
