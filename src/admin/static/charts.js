@@ -117,7 +117,9 @@ async function refresh(state) {
   try {
     h = await get(state.path);
   } catch (err) {
-    state.section.querySelector("#charts-status").textContent = `History unavailable: ${err.message}`;
+    const statusEl = state.section.querySelector("#charts-status");
+    statusEl.textContent = `History unavailable: ${err.message}`;
+    statusEl.hidden = false;
     return;
   }
   if (current !== state) return; // the page changed meanwhile
