@@ -58,14 +58,28 @@ function compact(v) {
 
 const clock = (s) => new Date(s * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
-function plotOptions(chart, width) {
+/** At least this many sample intervals show on the time axis, so a young topic's few points are not spread over years. */
+const MIN_SPAN = 30;
+
+function plotOptions(chart, width, intervalS) {
   // away from the plot the legend shows the newest values; over it, those under the cursor
   const value = (u, v, si, idx) => compact(idx === null ? u.data[si][u.data[si].length - 1] : v);
   return {
     width,
     height: HEIGHT,
     cursor: { sync: { key: "nsqadmin-charts" }, drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: {
+      // from the data itself: for a single point uPlot would offer a span of years
+      x: {
+        time: true,
+        range: (u) => {
+          const t = u.data[0];
+          const last = t[t.length - 1];
+          return [Math.min(t[0], last - MIN_SPAN * intervalS), last];
+        },
+      },
+      y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] },
+    },
     axes: [
       { stroke: "#6b7685", grid: { stroke: "#eef1f5" } },
       { stroke: "#6b7685", grid: { stroke: "#eef1f5" }, size: 56, values: (u, splits) => splits.map(compact) },
@@ -144,7 +158,7 @@ async function refresh(state) {
     for (const f of figures) f.hidden = false;
     state.plots = CHARTS.map((c, i) => {
       const holder = figures[i].querySelector(".plot");
-      const plot = new window.uPlot(plotOptions(c, holder.clientWidth || 400), data[i], holder);
+      const plot = new window.uPlot(plotOptions(c, holder.clientWidth || 400, seconds), data[i], holder);
       const resize = new ResizeObserver(() => {
         const width = holder.clientWidth;
         if (width > 0 && width !== plot.width) plot.setSize({ width, height: HEIGHT });
