@@ -43,7 +43,7 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
 /** Runs a read or an action: all daemons failing is NSQ's 502 UPSTREAM_ERROR. */
-async function upstream<T>(ctx: AdminContext, what: string, fn: (f: Failures) => Promise<T>): Promise<T> {
+export async function upstream<T>(ctx: AdminContext, what: string, fn: (f: Failures) => Promise<T>): Promise<T> {
   const failures = new Failures();
   try {
     return await fn(failures);

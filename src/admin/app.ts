@@ -12,6 +12,7 @@ import { apiDocs } from "../http/swagger-ui.ts";
 import { apiRoutes } from "./api.ts";
 import { configRoutes, graphiteRoutes } from "./config-routes.ts";
 import type { AdminContext } from "./context.ts";
+import { historyRoutes } from "./history.ts";
 import { tailRoutes } from "./tail.ts";
 import { uiRoutes } from "./ui-routes.ts";
 
@@ -48,6 +49,7 @@ export function createAdminApp(ctx: AdminContext) {
       detail: { summary: "Liveness: answers OK" },
     })
     .use(apiRoutes(ctx))
+    .use(historyRoutes(ctx))
     .use(tailRoutes(ctx))
     .use(configRoutes(ctx))
     .use(graphiteRoutes(ctx))

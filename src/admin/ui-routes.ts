@@ -1,10 +1,11 @@
 /**
  * The web UI: one HTML shell for every page path of NSQ's nsqadmin (the page is
- * drawn in the browser from the /api answers) and the hand-written assets in
- * static/, served from this process; nothing comes from a CDN.
+ * drawn in the browser from the /api answers), the hand-written assets in
+ * static/ and the uPlot chart library from node_modules, served from this
+ * process; nothing comes from a CDN.
  */
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Elysia } from "elysia";
 import { VERSION } from "../core/nsqd.ts";
 import { errorResponse } from "../http/errors.ts";
@@ -13,6 +14,9 @@ import type { AdminContext } from "./context.ts";
 
 const STATIC_DIR = join(import.meta.dir, "static");
 const ASSETS = new Set(readdirSync(STATIC_DIR));
+/** The charting library, served from the installed uplot package. */
+const UPLOT_DIR = join(dirname(Bun.resolveSync("uplot/package.json", import.meta.dir)), "dist");
+const VENDOR = new Set(["uPlot.iife.min.js", "uPlot.min.css"]);
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
@@ -40,7 +44,9 @@ function shell(base: string, config: unknown): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>nsqadmin</title>
 <link rel="icon" href="${base}/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="${base}/vendor/uPlot.min.css">
 <link rel="stylesheet" href="${base}/static/style.css">
+<script src="${base}/vendor/uPlot.iife.min.js"></script>
 <script>window.NSQADMIN = ${escapeJson(config)};</script>
 <script type="module" src="${base}/static/app.js"></script>
 </head>
@@ -61,6 +67,12 @@ function shell(base: string, config: unknown): string {
 `;
 }
 
+function asset(dir: string, names: Set<string>, name: string, headers: Record<string, string>): Response {
+  if (!names.has(name)) return errorResponse(404, "NOT_FOUND");
+  const type = TYPES[name.slice(name.lastIndexOf("."))] ?? "application/octet-stream";
+  return new Response(Bun.file(join(dir, name)), { headers: { "Content-Type": type, ...headers } });
+}
+
 export function uiRoutes(ctx: AdminContext, base: string) {
   const page = ({ request }: { request: Request }) => {
     const o = ctx.options();
@@ -76,15 +88,11 @@ export function uiRoutes(ctx: AdminContext, base: string) {
   const hidden = { detail: { hide: true } };
   let app = new Elysia();
   for (const path of PAGE_PATHS) app = app.get(path, page, hidden);
-  return app.get(
-    "/static/:asset",
-    ({ params }) => {
-      if (!ASSETS.has(params.asset)) return errorResponse(404, "NOT_FOUND");
-      const ext = params.asset.slice(params.asset.lastIndexOf("."));
-      return new Response(Bun.file(join(STATIC_DIR, params.asset)), {
-        headers: { "Content-Type": TYPES[ext] ?? "application/octet-stream" },
-      });
-    },
-    hidden,
-  );
+  return app
+    .get("/static/:asset", ({ params }) => asset(STATIC_DIR, ASSETS, params.asset, {}), hidden)
+    .get(
+      "/vendor/:asset",
+      ({ params }) => asset(UPLOT_DIR, VENDOR, params.asset, { "Cache-Control": "public, max-age=86400" }),
+      hidden,
+    );
 }

@@ -107,6 +107,11 @@ export class Channel {
   get messageCount(): number {
     return this.topic.endPosition - this.startPosition + this.directCount;
   }
+  /** Messages that left the channel for good (finished, or emptied): what consumers got through. */
+  get consumedCount(): number {
+    const left = this.messageCount - this.depth - this.inFlight.size - this.deferred.length;
+    return left > 0 ? left : 0;
+  }
 
   // ---- consumers ----
 

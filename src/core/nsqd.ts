@@ -6,6 +6,7 @@ import { isEphemeralName, isValidChannelName, isValidTopicName } from "../protoc
 import type { Channel } from "./channel.ts";
 import { nowNs } from "./clock.ts";
 import { DataLock } from "./data-lock.ts";
+import { HistorySampler } from "./history.ts";
 import { IdFactory } from "./id-factory.ts";
 import { Logger } from "./logger.ts";
 import { loadMetadata, saveMetadata, type NsqdMetadata } from "./metadata.ts";
@@ -36,6 +37,8 @@ export class NSQD {
   readonly hostname = hostname();
   readonly dataPath: string;
   readonly store: DiskStore;
+  /** The last hour of every topic and channel, sampled on one timer (nsqadmin's charts). */
+  readonly history = new HistorySampler(this);
   /** A fresh message sequence (for records whose id is not in bunsq's layout). */
   readonly newSequence = () => this.ids.next(Date.now());
   private readonly listeners: TopologyListener[] = [];
@@ -79,6 +82,7 @@ export class NSQD {
     this.loadMetadata();
     this.store.start();
     this.scanTimer = setInterval(() => this.scan(), this.options.queueScanInterval);
+    this.history.start();
   }
 
   /**
@@ -89,6 +93,7 @@ export class NSQD {
   close(persist = true): void {
     if (this.scanTimer !== null) clearInterval(this.scanTimer);
     this.scanTimer = null;
+    this.history.stop();
     if (persist) {
       for (const topic of this.topics.values()) topic.persist();
       this.persistMetadata();
