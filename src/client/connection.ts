@@ -160,7 +160,7 @@ export class NsqConnection implements TransportHandler {
     return waiting;
   }
 
-  /** Upgrades the socket to TLS; nothing may be queued or read beyond the last frame. */
+  /** Upgrades the socket to TLS; nothing may be queued or read beyond the last frame. @internal */
   async startTls(options: TlsOptions): Promise<void> {
     if (this.outLength > 0 || this.inbox!.length > 0) throw new Error("TLS upgrade with bytes still in flight");
     const socket = this.socket!;

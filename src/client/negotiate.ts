@@ -63,7 +63,7 @@ async function expectOk(conn: NsqConnection, what: string): Promise<void> {
 }
 
 /** node:tls options for the settings: CA, client certificate, and the name checked against nsqd's certificate. */
-export function tlsOptions(c: ConnectionConfig, host: string): TlsOptions {
+function tlsOptions(c: ConnectionConfig, host: string): TlsOptions {
   const read = (what: string, path: string) => {
     try {
       return readFileSync(path);

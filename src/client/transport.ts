@@ -37,6 +37,7 @@ export interface Transport {
   /**
    * Runs a TLS client handshake on the connected socket and carries on over TLS
    * (nsqd's in-place upgrade). Only the node:net transport has it.
+   * @internal
    */
   startTls?(options: TlsOptions): Promise<void>;
 }
