@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { DiskQueue } from "../diskqueue/disk-queue.ts";
 import { DiskStore } from "../diskqueue/store.ts";
 import { isEphemeralName, isValidChannelName, isValidTopicName } from "../protocol/names.ts";
+import { AnswerGate } from "./answer-gate.ts";
 import type { Channel } from "./channel.ts";
 import { nowNs } from "./clock.ts";
 import { DataLock } from "./data-lock.ts";
@@ -37,6 +38,8 @@ export class NSQD {
   readonly hostname = hostname();
   readonly dataPath: string;
   readonly store: DiskStore;
+  /** Every answer to a client leaves through here, once what it stands for is durable. */
+  readonly answers: AnswerGate;
   /** The last hour of every topic and channel, sampled on one timer (nsqadmin's charts). */
   readonly history = new HistorySampler(this);
   /** A fresh message sequence (for records whose id is not in bunsq's layout). */
@@ -73,6 +76,7 @@ export class NSQD {
       },
       this.logger,
     );
+    this.answers = new AnswerGate(this.store);
   }
 
   /** Locks the data path, restores topics and channels, and starts the timers. */

@@ -24,7 +24,7 @@ export class DiskStore {
   private readonly queues = new Set<DiskQueue>();
   private readonly dirty: DiskQueue[] = [];
   private barrierScheduled = false;
-  private waiters: (() => void)[] = [];
+  private waiters: ((durable: boolean) => void)[] = [];
   private readonly runBarrier = () => this.barrier();
   private timer: ReturnType<typeof setInterval> | null = null;
 
@@ -85,8 +85,8 @@ export class DiskStore {
    * Resolves once this turn's records have passed the barrier (for answers that do
    * not go through the TCP output path, such as HTTP publishes).
    */
-  settled(): Promise<void> {
-    if (this.dirty.length === 0) return Promise.resolve();
+  settled(): Promise<boolean> {
+    if (this.dirty.length === 0) return Promise.resolve(true);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -114,9 +114,13 @@ export class DiskStore {
     this.unit.rollback();
   }
 
-  /** Writes this turn's records; fsyncs the queues that reached --sync-every. */
-  barrier(): void {
+  /**
+   * Writes this turn's records; fsyncs the queues that reached --sync-every.
+   * False when an fsync that --sync-every=1 answers wait for failed.
+   */
+  barrier(): boolean {
     this.barrierScheduled = false;
+    let durable = true;
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) {
       const queue = dirty[i];
@@ -127,14 +131,17 @@ export class DiskStore {
         else queue.syncDataInBackground(this.onBackgroundSyncError);
       } catch (err) {
         this.onWriteError(err);
+        // with --sync-every=1 an answer promises stable storage: this turn's cannot be given
+        if (this.opts.syncEvery === 1) durable = false;
       }
     }
     dirty.length = 0;
     if (this.waiters.length > 0) {
       const waiters = this.waiters;
       this.waiters = [];
-      for (const resolve of waiters) resolve();
+      for (const resolve of waiters) resolve(durable);
     }
+    return durable;
   }
 
   /** Forgets a queue whose topic or channel is gone (its files are already handled). */

@@ -6,6 +6,7 @@ import type { Channel } from "../core/channel.ts";
 import type { E2eLatency } from "../statsd/e2e-latency.ts";
 import type { Consumer, Delivery } from "../core/message.ts";
 import { VERSION, type NSQD } from "../core/nsqd.ts";
+import type { AnswerHolder } from "../core/answer-gate.ts";
 import { PublishError, type Topic } from "../core/topic.ts";
 import { CommandParser, bytesToString, type CommandHandler, type CommandLine } from "../protocol/command-parser.ts";
 import { ClientError, fatal, nonFatal } from "../protocol/errors.ts";
@@ -71,7 +72,6 @@ export interface ClientHost {
   readonly auth: AuthServers | null;
   /** Set with --e2e-processing-latency-percentile: FINs are timed. */
   readonly e2e: E2eLatency | null;
-  scheduleFlush(client: ClientV2): void;
   closed(client: ClientV2): void;
 }
 
@@ -80,7 +80,7 @@ export interface ClientHost {
  * the nsqd, and buffers its output. As a subscriber it is the Consumer its channel
  * hands messages to.
  */
-export class ClientV2 implements CommandHandler, Consumer {
+export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   state = ClientState.Init;
   readonly parser: CommandParser;
   readonly out = new OutputBuffer();
@@ -215,7 +215,22 @@ export class ClientV2 implements CommandHandler, Consumer {
 
   private afterWrite(): void {
     if (this.out.length >= this.settings.outputBufferSize) this.flush();
-    else if (!this.dirty) this.host.scheduleFlush(this);
+    else if (!this.dirty) {
+      this.dirty = true;
+      this.nsqd.answers.hold(this);
+    }
+  }
+
+  /** The end of the turn in which output was queued (see AnswerGate). */
+  releaseAnswers(): void {
+    this.dirty = false;
+    this.flush();
+  }
+
+  abandonAnswers(): void {
+    this.dirty = false;
+    this.nsqd.logger.error(`[${this}] closing: the disk could not make this turn's writes durable`);
+    this.close();
   }
 
   /** Writes what is buffered; whatever the socket does not take waits for drain. */
@@ -224,8 +239,7 @@ export class ClientV2 implements CommandHandler, Consumer {
     if (this.compressed !== null) return this.flushCompressed(this.compressed);
     if (this.out.length === 0) return;
     // an OK in this buffer may stand for a message still waiting for its fsync
-    const store = this.host.nsqd.store;
-    if (store.hasPendingWrites) store.barrier();
+    if (!this.nsqd.answers.settleNow()) return this.abandonAnswers();
     const written = this.socket.write(this.out.pending());
     if (written < 0) return;
     this.out.consume(written);
@@ -234,8 +248,7 @@ export class ClientV2 implements CommandHandler, Consumer {
 
   /** flush() of a compressed connection: the frames of this flush are encoded in one piece. */
   private flushCompressed(compressed: CompressedTransport): void {
-    const store = this.host.nsqd.store;
-    if (this.out.length > 0 && store.hasPendingWrites) store.barrier();
+    if (this.out.length > 0 && !this.nsqd.answers.settleNow()) return this.abandonAnswers();
     compressed.encode(this.out);
     const wire = compressed.wire;
     if (wire.length === 0) return;

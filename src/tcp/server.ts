@@ -18,10 +18,7 @@ export class TcpServer implements ClientHost {
   private listener: TCPSocketListener<ClientV2> | null = null;
   readonly clients = new Set<ClientV2>();
   private nextClientId = 0;
-  private readonly dirty: ClientV2[] = [];
-  private flushScheduled = false;
   private ticker: ReturnType<typeof setInterval> | null = null;
-  private readonly flushAll = () => this.flushDirty();
   readonly auth: AuthServers | null;
   /** End-to-end latency of FINed messages (tracked when percentiles are configured). */
   readonly latency: E2eLatency;
@@ -113,26 +110,6 @@ export class TcpServer implements ClientHost {
     socket.data = client;
     this.clients.add(client);
     this.nsqd.logger.info(`TCP: new client(${remote})`);
-  }
-
-  scheduleFlush(client: ClientV2): void {
-    client.dirty = true;
-    this.dirty.push(client);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushAll);
-    }
-  }
-
-  private flushDirty(): void {
-    this.flushScheduled = false;
-    const dirty = this.dirty;
-    for (let i = 0; i < dirty.length; i++) {
-      const client = dirty[i];
-      client.dirty = false;
-      client.flush();
-    }
-    dirty.length = 0;
   }
 
   closed(client: ClientV2): void {

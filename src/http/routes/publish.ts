@@ -24,7 +24,7 @@ async function put(topic: Topic, body: Uint8Array, spans: number[], deferMs: num
       throw new HttpError(500, "PUB_FAILED");
     }
   }
-  await topic.nsqd.store.settled();
+  if (!(await topic.nsqd.answers.settled())) throw new HttpError(500, "PUB_FAILED");
   return textResponse("OK");
 }
 
