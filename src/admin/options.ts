@@ -1,7 +1,7 @@
 // nsqadmin's options: flag names, config keys and defaults of NSQ 1.3's nsqadmin,
 // declared as one table from which the schema, argv parser and help text derive.
 
-import { logLevelOption, logPrefixOption } from "../options/common-options.ts";
+import { daemonLogLevelOption, logPrefixOption } from "../options/common-options.ts";
 import {
   buildOptionsSchema,
   checkHostPort,
@@ -18,7 +18,7 @@ const checkUrl = (value: string) =>
   value === "" || /^https?:\/\//i.test(value) && URL.canParse(value) ? undefined : "must be an http:// or https:// URL";
 
 export const adminOptionTable = [
-  logLevelOption,
+  daemonLogLevelOption,
   logPrefixOption("[nsqadmin] "),
   {
     key: "httpAddress",

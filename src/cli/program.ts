@@ -3,8 +3,8 @@
  * --help and --version, a logger, SIGINT/SIGTERM handling and exit codes.
  */
 import { Logger, type LogLevel } from "../core/logger.ts";
-import { VERSION } from "../core/nsqd.ts";
-import { FlagError, OptionsError, formatHelp, type OptionTable } from "../options/flags.ts";
+import { FlagError, OptionsError, formatHelp, type OptionTable, type ResolvedArgs } from "../options/flags.ts";
+import { versionText } from "./version.ts";
 
 interface ProgramOptions {
   logLevel: LogLevel;
@@ -14,7 +14,7 @@ interface ProgramOptions {
 export interface ProgramSpec<O extends ProgramOptions> {
   name: string;
   table: OptionTable;
-  resolve(argv: readonly string[]): { options: O; help: boolean; version: boolean };
+  resolve(argv: readonly string[]): ResolvedArgs<O>;
   /** Starts the daemon; throws to fail start-up. */
   start(options: O, logger: Logger): { stop(): void };
   /** Extra start-up lines after the version. */
@@ -38,7 +38,7 @@ export function runProgram<O extends ProgramOptions>(spec: ProgramSpec<O>, argv:
     return 0;
   }
   if (resolved.version) {
-    process.stdout.write(`${spec.name} v${VERSION} (bun ${Bun.version})\n`);
+    process.stdout.write(`${versionText(spec.name)}\n`);
     return 0;
   }
   const options = resolved.options;
@@ -52,7 +52,8 @@ export function runProgram<O extends ProgramOptions>(spec: ProgramSpec<O>, argv:
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
-  logger.info(`${spec.name} v${VERSION} (bun ${Bun.version})`);
+  logger.info(versionText(spec.name));
+  for (const warning of resolved.warnings) logger.warn(warning);
   spec.banner?.(options, logger);
   try {
     running = spec.start(options, logger);

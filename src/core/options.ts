@@ -1,7 +1,7 @@
 // nsqd's options: one table (flag names, config keys and defaults of NSQ 1.3 nsqd,
 // plus bunsq's own max-connections) from which schema, argv parser and help derive.
 
-import { logLevelOption, logPrefixOption } from "../options/common-options.ts";
+import { daemonLogLevelOption, logPrefixOption } from "../options/common-options.ts";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
@@ -50,7 +50,7 @@ function normalizeTlsMinVersion(raw: string): string {
 
 export const nsqdOptionTable = [
   // basic
-  logLevelOption,
+  daemonLogLevelOption,
   logPrefixOption("[nsqd] "),
   {
     key: "nodeId",
@@ -60,6 +60,7 @@ export const nsqdOptionTable = [
     min: 0,
     max: 1023,
     help: "node id 0-1023 that makes message ids unique across nsqds; derived from the hostname unless set",
+    deprecatedFlags: [{ flag: "worker-id", instead: "node-id", help: "[deprecated] use --node-id (its old name)" }],
   },
   {
     key: "tcpAddress",
