@@ -37,6 +37,13 @@ export const adminOptionTable = [
     help: "URL path prefix under which everything is served (behind a reverse proxy)",
   },
   {
+    key: "devStaticDir",
+    flag: "dev-static-dir",
+    kind: "string",
+    default: "",
+    help: "serve the web UI's static assets from this directory instead of the built-in ones (development use only)",
+  },
+  {
     key: "lookupdHttpAddresses",
     flag: "lookupd-http-address",
     configKey: "nsqlookupd_http_addresses",

@@ -4,13 +4,15 @@
  * static/, served from this process; nothing comes from a CDN.
  */
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Elysia } from "elysia";
 import { VERSION } from "../core/nsqd.ts";
 import { errorResponse } from "../http/errors.ts";
 import { isAdmin } from "./access.ts";
 import type { AdminContext } from "./context.ts";
 
+// An executable built by scripts/build.ts carries this folder as an embedded asset
+// (--asset) at the same place relative to import.meta.dir, so both ways read it alike.
 const STATIC_DIR = join(import.meta.dir, "static");
 const ASSETS = new Set(readdirSync(STATIC_DIR));
 const TYPES: Record<string, string> = {
@@ -78,13 +80,20 @@ export function uiRoutes(ctx: AdminContext, base: string) {
   for (const path of PAGE_PATHS) app = app.get(path, page, hidden);
   return app.get(
     "/static/:asset",
-    ({ params }) => {
-      if (!ASSETS.has(params.asset)) return errorResponse(404, "NOT_FOUND");
+    async ({ params }) => {
+      const file = await staticFile(ctx.options().devStaticDir, params.asset);
+      if (file === null) return errorResponse(404, "NOT_FOUND");
       const ext = params.asset.slice(params.asset.lastIndexOf("."));
-      return new Response(Bun.file(join(STATIC_DIR, params.asset)), {
-        headers: { "Content-Type": TYPES[ext] ?? "application/octet-stream" },
-      });
+      return new Response(file, { headers: { "Content-Type": TYPES[ext] ?? "application/octet-stream" } });
     },
     hidden,
   );
+}
+
+/** A built-in asset, or with --dev-static-dir whatever that directory holds under the name (as NSQ does). */
+async function staticFile(devStaticDir: string, name: string): Promise<Bun.BunFile | null> {
+  if (devStaticDir === "") return ASSETS.has(name) ? Bun.file(join(STATIC_DIR, name)) : null;
+  if (name !== basename(name) || name.startsWith(".")) return null;
+  const file = Bun.file(join(devStaticDir, name));
+  return (await file.exists()) ? file : null;
 }
