@@ -155,6 +155,34 @@ export const adminOptionTable = [
     above: 0,
     help: "timeout for a whole request to an nsqd or nsqlookupd",
   },
+  {
+    key: "httpClientTlsInsecureSkipVerify",
+    flag: "http-client-tls-insecure-skip-verify",
+    kind: "bool",
+    default: false,
+    help: "do not verify the certificates of nsqds and nsqlookupds answering over HTTPS",
+  },
+  {
+    key: "httpClientTlsRootCaFile",
+    flag: "http-client-tls-root-ca-file",
+    kind: "string",
+    default: "",
+    help: "CA file (PEM) that the certificates of nsqds and nsqlookupds answering over HTTPS must be signed by",
+  },
+  {
+    key: "httpClientTlsCert",
+    flag: "http-client-tls-cert",
+    kind: "string",
+    default: "",
+    help: "client certificate file (PEM) shown to nsqds and nsqlookupds over HTTPS",
+  },
+  {
+    key: "httpClientTlsKey",
+    flag: "http-client-tls-key",
+    kind: "string",
+    default: "",
+    help: "private key file (PEM) of --http-client-tls-cert",
+  },
 ] as const satisfies readonly OptionSpec[];
 
 export type AdminOptions = OptionsOf<typeof adminOptionTable>;

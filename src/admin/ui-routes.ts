@@ -4,6 +4,7 @@
  * static/, served from this process; nothing comes from a CDN.
  */
 import { readdirSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { Elysia } from "elysia";
 import { VERSION } from "../core/nsqd.ts";
@@ -94,6 +95,7 @@ export function uiRoutes(ctx: AdminContext, base: string) {
 async function staticFile(devStaticDir: string, name: string): Promise<Bun.BunFile | null> {
   if (devStaticDir === "") return ASSETS.has(name) ? Bun.file(join(STATIC_DIR, name)) : null;
   if (name !== basename(name) || name.startsWith(".")) return null;
-  const file = Bun.file(join(devStaticDir, name));
-  return (await file.exists()) ? file : null;
+  const path = join(devStaticDir, name);
+  const isFile = await stat(path).then((s) => s.isFile(), () => false);
+  return isFile ? Bun.file(path) : null;
 }
