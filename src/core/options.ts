@@ -60,7 +60,15 @@ export const nsqdOptionTable = [
     min: 0,
     max: 1023,
     help: "node id 0-1023 that makes message ids unique across nsqds; derived from the hostname unless set",
-    deprecatedFlags: [{ flag: "worker-id", instead: "node-id", help: "[deprecated] use --node-id (its old name)" }],
+    // a no-op boolean in NSQ 1.3, the node id in NSQ before 1.0: both command lines work
+    deprecatedFlags: [
+      {
+        flag: "worker-id",
+        instead: "node-id",
+        valueOptional: true,
+        help: "[deprecated] use --node-id; --worker-id=N is its old name, a bare --worker-id does nothing",
+      },
+    ],
   },
   {
     key: "tcpAddress",

@@ -38,6 +38,12 @@ export interface DeprecatedFlag {
    * `--flag=false` sets nothing. Without it the old flag takes a value like the option's own.
    */
   readonly sets?: string;
+  /**
+   * The old flag is a boolean in NSQ today but took the option's value once: bare `--flag`
+   * or a true/false value is accepted and sets nothing, `--flag=value` sets the option, and
+   * the next argument is never consumed.
+   */
+  readonly valueOptional?: boolean;
 }
 
 export interface OptionSpec {
@@ -187,6 +193,10 @@ export function defaultValues(table: OptionTable): Record<string, unknown> {
 
 const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
+
+function isGoBool(text: string): boolean {
+  return GO_TRUE.has(text) || GO_FALSE.has(text);
+}
 
 /** strconv.ParseBool. */
 export function parseGoBool(text: string): boolean {
@@ -385,7 +395,8 @@ export function parseArgs(table: OptionTable, argv: readonly string[]): ParsedAr
     if (spec === undefined || !isSettable(spec)) {
       throw new FlagError(`flag provided but not defined: -${name}`, name, value);
     }
-    const isBoolean = deprecated !== undefined && deprecated.old.sets !== undefined ? true : spec.kind === "bool" || spec.boolFlag;
+    const old = deprecated?.old;
+    const isBoolean = old?.sets !== undefined || old?.valueOptional === true || spec.kind === "bool" || spec.boolFlag;
     if (value === undefined) {
       if (isBoolean) {
         value = "true";
@@ -394,16 +405,26 @@ export function parseArgs(table: OptionTable, argv: readonly string[]): ParsedAr
         value = argv[++i]!;
       }
     }
-    if (deprecated !== undefined) {
-      const warning = `use of the --${name} command line flag is deprecated (use --${deprecated.old.instead})`;
+    if (old !== undefined) {
+      const warning = `use of the --${name} command line flag is deprecated (use --${old.instead})`;
       if (!result.warnings.includes(warning)) result.warnings.push(warning);
     }
 
     let parsed: unknown;
     try {
-      const sets = deprecated?.old.sets;
-      if (sets !== undefined && !parseGoBool(value)) continue;
-      parsed = parseFlagValue(spec, sets ?? value);
+      if (old?.sets !== undefined) {
+        if (!parseGoBool(value)) continue;
+        parsed = parseFlagValue(spec, old.sets);
+      } else if (old?.valueOptional && isGoBool(value)) {
+        // a value of the option's kind first: "--worker-id=1" is node id 1
+        try {
+          parsed = parseFlagValue(spec, value);
+        } catch {
+          continue;
+        }
+      } else {
+        parsed = parseFlagValue(spec, value);
+      }
     } catch (err) {
       throw new FlagError(`invalid value ${JSON.stringify(value)} for flag -${name}: ${errorText(err)}`, name, value);
     }
@@ -746,7 +767,8 @@ export function formatHelp(programName: string, table: OptionTable): string {
     if (!isSettable(spec)) continue;
     entries.push({ name: spec.flag, type: typeWord(spec), help: spec.help, def: defaultText(spec) });
     for (const old of spec.deprecatedFlags ?? []) {
-      entries.push({ name: old.flag, type: old.sets === undefined ? typeWord(spec) : "", help: old.help });
+      const takesValue = old.sets === undefined && !old.valueOptional;
+      entries.push({ name: old.flag, type: takesValue ? typeWord(spec) : "", help: old.help });
     }
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

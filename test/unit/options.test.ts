@@ -317,6 +317,12 @@ describe("argv", () => {
     ]);
     expect(resolve(["--worker-id=77", "--node-id=5"]).nodeId).toBe(5);
     expect(() => resolve(["--worker-id=2000"])).toThrow("--node-id: must be <= 1023 (got 2000)");
+    // NSQ 1.3 declares --worker-id a boolean that does nothing: those command lines still start
+    expect(resolve(["--worker-id"]).nodeId).toBe(defaultNodeId());
+    expect(resolve(["--worker-id=false"]).nodeId).toBe(defaultNodeId());
+    expect(resolve(["--worker-id", "--node-id=9"]).nodeId).toBe(9);
+    expect(resolve(["--worker-id=1"]).nodeId).toBe(1);
+    expect(() => resolve(["--worker-id=x"])).toThrow('invalid value "x" for flag -worker-id: expected an integer');
     for (const resolveOther of [resolveLookupdOptions, resolveAdminOptions]) {
       const other = resolveOther(["--verbose"]);
       expect(other.options.logLevel).toBe("debug");
@@ -324,7 +330,7 @@ describe("argv", () => {
     }
     const help = formatHelp("nsqd", nsqdOptionTable);
     expect(help).toContain("  -verbose\n");
-    expect(help).toContain("  -worker-id int\n");
+    expect(help).toContain("  -worker-id\n");
   });
 
   test("bad values name the flag", () => {
