@@ -4,15 +4,19 @@
  *   1. protocol + HTTP fuzzing of one nsqd process (default 1,000,000 frames)
  *   2. 10,000 simultaneous connections
  *   3. kill -9 at random moments under acknowledged publishing (--sync-every=1)
+ *   4. nsqlookupd (V1 TCP and HTTP) and nsqadmin (HTTP) as processes under malformed and
+ *      abandoned requests (default 3,000 HTTP requests each), then same pid, /ping, state
  * and prints frames sent, connections, crashes, memory before/after and messages lost.
  *
- *   bun run reliability [--frames=1000000] [--kills=30] [--seed=N]
+ *   bun run reliability [--frames=1000000] [--kills=30] [--daemon-requests=3000] [--seed=N]
  */
 import { RawClient } from "../test/helpers/raw-client.ts";
 import { removeDir, spawnNsqd, tempDataDir } from "../test/helpers/process.ts";
 import { openIdleConnections } from "../test/hardening/connections.ts";
 import { rssOf, runFuzz } from "../test/hardening/fuzz-run.ts";
 import { mulberry32 } from "../test/hardening/fuzzer.ts";
+import { startDaemonCluster } from "../test/helpers/daemons.ts";
+import { formatReport, fuzzDaemons, seedState } from "../test/hardening/daemon-fuzz.ts";
 
 const arg = (name: string, dflt: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt);
@@ -113,6 +117,17 @@ console.log(`seed ${seed}`);
   n.proc.kill("SIGTERM");
   await n.proc.exited;
   removeDir(dir);
+}
+
+// 4. nsqlookupd and nsqadmin
+{
+  const requests = arg("daemon-requests", 3000);
+  const c = await startDaemonCluster();
+  await seedState(c);
+  const r = await fuzzDaemons(c, { seed, httpRequests: requests, v1Frames: requests * 20, v1Connections: 20, concurrency: 16 });
+  for (const line of formatReport(r)) console.log(`daemons: ${line}`);
+  crashes += r.checks.filter((ch) => !ch.samePid || !ch.ping || !ch.state || ch.bugs.length > 0).length;
+  await c.stop();
 }
 
 console.log(`crashes: ${crashes}`);

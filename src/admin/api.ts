@@ -11,7 +11,7 @@ import type { TopicAction } from "./actions.ts";
 import { aggregateChannels, aggregateTopic } from "./aggregate.ts";
 import { AllFailedError, Failures } from "./cluster.ts";
 import type { AdminContext } from "./context.ts";
-import type { ActionRequest } from "./notify.ts";
+import { actionRequestOf, type ActionRequest } from "./notify.ts";
 import {
   channelAnswer,
   counterAnswer,
@@ -43,7 +43,7 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
 /** Runs a read or an action: all daemons failing is NSQ's 502 UPSTREAM_ERROR. */
-async function upstream<T>(ctx: AdminContext, what: string, fn: (f: Failures) => Promise<T>): Promise<T> {
+export async function upstream<T>(ctx: AdminContext, what: string, fn: (f: Failures) => Promise<T>): Promise<T> {
   const failures = new Failures();
   try {
     return await fn(failures);
@@ -64,17 +64,15 @@ export function apiRoutes(ctx: AdminContext) {
     if (!isAdmin(request, o.adminUsers, o.aclHttpHeader)) throw new HttpError(403, "FORBIDDEN");
   }
 
+  /** Read before the action's first await: by the time it is done, the client may be gone. */
   function actionRequest({ request, server }: Peer): ActionRequest {
     const ip = server?.requestIP(request);
-    return {
-      request,
-      remoteAddress: ip ? `${ip.address}:${ip.port}` : "",
-      user: actingUser(request, ctx.options().aclHttpHeader),
-    };
+    return actionRequestOf(request, ip ? `${ip.address}:${ip.port}` : "", actingUser(request, ctx.options().aclHttpHeader));
   }
 
   async function topicOrChannelAction(peer: Peer, topic: string, channel: string) {
     requireAdmin(peer.request);
+    const from = actionRequest(peer);
     const body = await jsonBody(peer.request);
     const action = str(body.action);
     if (action !== "pause" && action !== "unpause" && action !== "empty") throw new HttpError(400, "INVALID_ACTION");
@@ -83,7 +81,7 @@ export function apiRoutes(ctx: AdminContext) {
       else await ctx.actions.channelAction(action as TopicAction, topic, channel, f);
       return f;
     });
-    ctx.notifier.notify(`${action}_${channel === "" ? "topic" : "channel"}`, topic, channel, "", actionRequest(peer));
+    ctx.notifier.notify(`${action}_${channel === "" ? "topic" : "channel"}`, topic, channel, "", from);
     return jsonResponse({ message: failures.message() });
   }
 
@@ -181,6 +179,7 @@ export function apiRoutes(ctx: AdminContext) {
       "/api/topics",
       async (peer) => {
         requireAdmin(peer.request);
+        const from = actionRequest(peer);
         const body = await jsonBody(peer.request);
         const topic = str(body.topic);
         const channel = str(body.channel);
@@ -190,7 +189,6 @@ export function apiRoutes(ctx: AdminContext) {
           await ctx.actions.createTopicChannel(topic, channel, f);
           return f;
         });
-        const from = actionRequest(peer);
         ctx.notifier.notify("create_topic", topic, "", "", from);
         if (channel !== "") ctx.notifier.notify("create_channel", topic, channel, "", from);
         return jsonResponse({ message: f.message() });
@@ -218,12 +216,13 @@ export function apiRoutes(ctx: AdminContext) {
       "/api/topics/:topic",
       async (peer) => {
         requireAdmin(peer.request);
+        const from = actionRequest(peer);
         const topic = peer.params.topic;
         const f = await upstream(ctx, "delete topic", async (f) => {
           await ctx.actions.deleteTopic(topic, f);
           return f;
         });
-        ctx.notifier.notify("delete_topic", topic, "", "", actionRequest(peer));
+        ctx.notifier.notify("delete_topic", topic, "", "", from);
         return jsonResponse({ message: f.message() });
       },
       {
@@ -235,12 +234,13 @@ export function apiRoutes(ctx: AdminContext) {
       "/api/topics/:topic/:channel",
       async (peer) => {
         requireAdmin(peer.request);
+        const from = actionRequest(peer);
         const { topic, channel } = peer.params;
         const f = await upstream(ctx, "delete channel", async (f) => {
           await ctx.actions.deleteChannel(topic, channel, f);
           return f;
         });
-        ctx.notifier.notify("delete_channel", topic, channel, "", actionRequest(peer));
+        ctx.notifier.notify("delete_channel", topic, channel, "", from);
         return jsonResponse({ message: f.message() });
       },
       {
@@ -252,6 +252,7 @@ export function apiRoutes(ctx: AdminContext) {
       "/api/nodes/:node",
       async (peer) => {
         requireAdmin(peer.request);
+        const from = actionRequest(peer);
         const body = await jsonBody(peer.request).catch(() => {
           throw new HttpError(400, "INVALID_BODY");
         });
@@ -262,7 +263,7 @@ export function apiRoutes(ctx: AdminContext) {
           await ctx.actions.tombstoneTopicOnNode(topic, node, f);
           return f;
         });
-        ctx.notifier.notify("tombstone_topic_producer", topic, "", node, actionRequest(peer));
+        ctx.notifier.notify("tombstone_topic_producer", topic, "", node, from);
         return jsonResponse({ message: f.message() });
       },
       {

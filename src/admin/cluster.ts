@@ -4,6 +4,7 @@
  * recorded in `errors` and the rest is still answered; only when every daemon
  * asked fails does a call throw.
  */
+import type { NsqdHistory } from "../http/history.ts";
 import { nodeTopic } from "./aggregate.ts";
 import type { NsqdStatsJson, Producer, TopicStats } from "./types.ts";
 import { Upstream, UpstreamError } from "./upstream.ts";
@@ -210,6 +211,37 @@ export class ClusterInfo {
       return (stats.topics ?? []).map((t) => nodeTopic(p, t, nowS));
     });
     return perNode.flat();
+  }
+
+  /**
+   * Each producer's /stats/history for the topic and channel ("" for all), a
+   * route only bunsq's nsqd has: one that answers 404 (Go's nsqd) is listed in
+   * `unsupported`, not failed.
+   */
+  async nodeHistories(
+    producers: Producer[],
+    topic: string,
+    channel: string,
+    failures: Failures,
+  ): Promise<{ histories: { node: string; history: NsqdHistory }[]; unsupported: string[] }> {
+    const filter = [topic && `topic=${q(topic)}`, channel && `channel=${q(channel)}`].filter(Boolean).join("&");
+    const path = `/stats/history${filter === "" ? "" : `?${filter}`}`;
+    const unsupported: string[] = [];
+    const answers = await this.each(producers, failures, async (p) => {
+      const node = httpAddress(p);
+      try {
+        const history = await this.upstream.json<NsqdHistory>(node, path);
+        if (!Array.isArray(history.topics) || !(history.interval_ms > 0)) {
+          throw new UpstreamError(`GET http://${node}${path} answered an unknown history format`);
+        }
+        return { node, history };
+      } catch (err) {
+        if (!(err instanceof UpstreamError && err.message.includes(" answered 404 "))) throw err;
+        unsupported.push(node);
+        return null;
+      }
+    });
+    return { histories: answers.filter((a) => a !== null), unsupported: unsupported.sort() };
   }
 
   /** POST to every lookupd; failures recorded. */

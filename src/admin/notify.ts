@@ -18,12 +18,22 @@ export interface AdminAction {
   via: string;
 }
 
+/** Who asked for an action, read from the request when it arrives (after the action, its client may be gone). */
 export interface ActionRequest {
-  request: Request;
+  /** The request's URL as nsqadmin reports it (https when X-Scheme says so). */
+  url: string;
+  userAgent: string;
   /** "ip:port" of the peer. */
   remoteAddress: string;
   /** From the basic-auth header or the ACL header; "" when unknown. */
   user: string;
+}
+
+/** The ActionRequest of a request; call it before the action's first await. */
+export function actionRequestOf(request: Request, remoteAddress: string, user: string): ActionRequest {
+  const url = URL.parse(request.url);
+  if (url !== null && request.headers.get("X-Scheme") === "https") url.protocol = "https:";
+  return { url: url?.toString() ?? "", userAgent: request.headers.get("User-Agent") ?? "", remoteAddress, user };
 }
 
 export class Notifier {
@@ -39,8 +49,6 @@ export class Notifier {
   notify(action: string, topic: string, channel: string, node: string, from: ActionRequest): void {
     const endpoint = this.endpoint();
     if (endpoint === "") return;
-    const url = new URL(from.request.url);
-    if (from.request.headers.get("X-Scheme") === "https") url.protocol = "https:";
     const body: AdminAction = {
       action,
       topic,
@@ -49,8 +57,8 @@ export class Notifier {
       timestamp: Math.floor(Date.now() / 1000),
       ...(from.user !== "" ? { user: from.user } : {}),
       remote_ip: from.remoteAddress,
-      user_agent: from.request.headers.get("User-Agent") ?? "",
-      url: url.toString(),
+      user_agent: from.userAgent,
+      url: from.url,
       via: this.via,
     };
     this.chain = this.chain.then(() => this.send(endpoint, body));

@@ -1,4 +1,5 @@
 /** nsqadmin: the cluster view and its HTTP server. */
+import { lastResortErrorHandler } from "../http/last-resort.ts";
 import { splitHostPort } from "../cli/address.ts";
 import { Logger } from "../core/logger.ts";
 import { ClusterActions } from "./actions.ts";
@@ -49,7 +50,7 @@ export class NSQAdmin {
     const { hostname, port } = splitHostPort(this.current.httpAddress);
     const app = createAdminApp(this.context);
     try {
-      app.listen({ hostname, port });
+      app.listen({ hostname, port, error: lastResortErrorHandler(this.logger) });
     } catch (err) {
       throw new Error(`listen (${this.current.httpAddress}) failed - ${(err as Error).message}`);
     }

@@ -117,3 +117,19 @@ export const createBody = z.object({ topic: z.string(), channel: z.string().opti
 export const tombstoneBody = z.object({ topic: z.string() });
 
 export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, errorAnswer]));
+
+const perSample = (what: string) => z.array(z.number()).describe(`${what}, one value per time`);
+export const historyAnswer = z.object({
+  interval_ms: z.number().describe("milliseconds between samples (0 when no node keeps history)"),
+  time: z.array(z.number()).describe("Unix seconds of each sample, oldest first"),
+  message_rate: perSample("messages/s published to the topic (on a channel: reaching the channel)"),
+  consume_rate: perSample("messages/s that left the channels for good (finished, or emptied)"),
+  requeue_rate: perSample("messages/s requeued"),
+  timeout_rate: perSample("messages/s timed out in flight"),
+  memory_depth: perSample("messages queued in memory (topic and channels)"),
+  backend_depth: perSample("messages queued on disk (topic and channels)"),
+  in_flight_count: perSample("messages in flight"),
+  nodes: z.array(z.string()).describe("nodes whose history is summed"),
+  unsupported: z.array(z.string()).describe("nodes that keep no history (Go's nsqd): left out"),
+  message,
+});

@@ -63,10 +63,18 @@ async function subscribe(
     port: producer.tcp_port,
     socket: { data: (_s, chunk) => decoder.feed(chunk), error: (_s, err) => onError(`${node}: ${err.message}`) },
   });
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`${node}: connect timed out`)), connectTimeout).unref(),
-  );
-  socket = await Promise.race([connecting, timeout]);
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${node}: connect timed out`));
+      connecting.then((late) => late.end(), () => {}); // a connection that comes too late is not kept
+    }, connectTimeout);
+  });
+  try {
+    socket = await Promise.race([connecting, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
   socket.write(`${MAGIC_V2}SUB ${topic} ${channel}\nRDY ${RDY}\n`);
   return socket;
 }
@@ -93,11 +101,18 @@ export function tailRoutes(ctx: AdminContext) {
       request.signal.addEventListener("abort", close);
       const stream = new ReadableStream<Uint8Array>({
         start: async (controller) => {
-          const send = (event: string, data: unknown) => {
-            if (!closed) controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+          // the stream can end without cancel (its client gone): then the tail stops instead of throwing in a timer
+          const write = (text: string) => {
+            if (closed) return;
+            try {
+              controller.enqueue(encoder.encode(text));
+            } catch {
+              close();
+            }
           };
+          const send = (event: string, data: unknown) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
           // a comment now and then keeps the server's idle timeout from closing a quiet stream
-          keepAlive = setInterval(() => !closed && controller.enqueue(encoder.encode(": keep-alive\n\n")), 5000);
+          keepAlive = setInterval(() => write(": keep-alive\n\n"), 5000);
           send("ready", { channel, nodes: producers.map((p) => `${p.broadcast_address}:${p.http_port}`) });
           for (const p of producers) {
             try {

@@ -180,16 +180,25 @@ async function run(o: Options, { logger, signal }: ToolContext): Promise<number>
     }
   };
   await refresh();
-  const topicTimer = setInterval(() => void refresh(), o.topicRefresh);
-  const syncTimer = setInterval(() => {
-    for (const { file } of running.values()) file.sync();
-  }, o.syncInterval);
+  // a failed discovery round is retried at the next one
+  const topicTimer = setInterval(() => {
+    refresh().catch((err) => logger.error(`topic discovery failed - ${(err as Error).message}`));
+  }, o.topicRefresh);
+  // as nsq_to_file: a file that cannot be written, synced or moved ends the tool (exit 1, nothing
+  // unwritten is FINed); the error ends run() instead of escaping from a timer
+  const fileFailure = Promise.withResolvers<never>();
+  const onFiles = (fn: (file: FileLogger) => void) => () => {
+    try {
+      for (const { file } of running.values()) fn(file);
+    } catch (err) {
+      fileFailure.reject(err);
+    }
+  };
+  const syncTimer = setInterval(onFiles((file) => file.sync()), o.syncInterval);
   // an idle file must still be closed when its interval or hour is over
-  const rotateTimer = setInterval(() => {
-    for (const { file } of running.values()) file.rotateIfDue();
-  }, Math.min(1000, o.rotateInterval > 0 ? o.rotateInterval / 2 : 1000));
+  const rotateTimer = setInterval(onFiles((file) => file.rotateIfDue()), Math.min(1000, o.rotateInterval > 0 ? o.rotateInterval / 2 : 1000));
 
-  await aborted(signal);
+  await Promise.race([aborted(signal), fileFailure.promise]);
   clearInterval(topicTimer);
   clearInterval(syncTimer);
   clearInterval(rotateTimer);

@@ -13,6 +13,7 @@ import { StatsdPusher } from "../statsd/pusher.ts";
 import { statsdPrefix } from "../statsd/packets.ts";
 import { HttpServer } from "../http/server.ts";
 import { LookupPeers } from "../lookupd/nsqd-peers.ts";
+import { lookupdChannelDiscovery } from "../lookupd/channel-discovery.ts";
 import { splitHostPort } from "./address.ts";
 import { main } from "./program.ts";
 
@@ -60,6 +61,7 @@ export function startNsqd(options: NsqdOptions, logger?: Logger): RunningNsqd {
     throw err;
   }
   lookupPeers.setAddresses(options.lookupdTcpAddresses);
+  nsqd.channelDiscovery = lookupdChannelDiscovery(lookupPeers, () => nsqd.options.httpClientRequestTimeout, nsqd.logger);
   let statsd: StatsdPusher | null = null;
   if (options.statsdAddress !== "") {
     const { hostname: host, port: statsdPort } = splitHostPort(options.statsdAddress);

@@ -1,9 +1,11 @@
 /**
  * What every bunsq daemon does as a program: options from flags and --config,
- * --help and --version, a logger, SIGINT/SIGTERM handling and exit codes.
+ * --help and --version, a logger, SIGINT/SIGTERM handling, exit codes, and
+ * uncaught errors logged instead of ending the daemon.
  */
 import { Logger, type LogLevel } from "../core/logger.ts";
 import { FlagError, OptionsError, formatHelp, type OptionTable, type ResolvedArgs } from "../options/flags.ts";
+import { logUncaught } from "./uncaught.ts";
 import { versionText } from "./version.ts";
 
 interface ProgramOptions {
@@ -52,6 +54,7 @@ export function runProgram<O extends ProgramOptions>(spec: ProgramSpec<O>, argv:
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  logUncaught(logger);
   logger.info(versionText(spec.name));
   for (const warning of resolved.warnings) logger.warn(warning);
   spec.banner?.(options, logger);

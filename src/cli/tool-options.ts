@@ -61,11 +61,17 @@ export const producerOptOption = {
 
 export const toolLogLevelOption = { ...logLevelOption, help: "set log level: debug, info, warn, error, or fatal" } as const;
 
-type Parse = (raw: string) => number | string;
+type Parse = (raw: string) => number | string | boolean;
 const duration: Parse = (raw) => parseDuration(raw);
 const int: Parse = (raw) => parseGoInt(raw);
 const float: Parse = (raw) => parseGoFloat(raw);
 const text: Parse = (raw) => raw;
+/** Go's strconv.ParseBool. */
+const bool: Parse = (raw) => {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(raw)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(raw)) return false;
+  throw new Error(`strconv.ParseBool: parsing ${JSON.stringify(raw)}: invalid syntax`);
+};
 
 /** go-nsq config names bunsq understands, with the client setting each one sets. */
 const PASSTHROUGH: Record<string, [keyof ConsumerConfig, Parse]> = {
@@ -79,6 +85,15 @@ const PASSTHROUGH: Record<string, [keyof ConsumerConfig, Parse]> = {
   output_buffer_size: ["outputBufferSize", int],
   output_buffer_timeout: ["outputBufferTimeout", duration],
   sample_rate: ["sampleRate", int],
+  tls_v1: ["tlsV1", bool],
+  tls_root_ca_file: ["tlsRootCaFile", text],
+  tls_cert: ["tlsCert", text],
+  tls_key: ["tlsKey", text],
+  tls_insecure_skip_verify: ["tlsInsecureSkipVerify", bool],
+  snappy: ["snappy", bool],
+  deflate: ["deflate", bool],
+  deflate_level: ["deflateLevel", int],
+  auth_secret: ["authSecret", text],
   max_in_flight: ["maxInFlight", int],
   max_attempts: ["maxAttempts", int],
   default_requeue_delay: ["defaultRequeueDelay", duration],
@@ -103,18 +118,29 @@ const CONNECTION_KEYS = new Set<string>([
   "outputBufferSize",
   "outputBufferTimeout",
   "sampleRate",
+  "tlsV1",
+  "tlsRootCaFile",
+  "tlsCert",
+  "tlsKey",
+  "tlsInsecureSkipVerify",
+  "snappy",
+  "deflate",
+  "deflateLevel",
+  "authSecret",
 ]);
 
 function parsePassthrough(opts: readonly string[], allowed: (key: string) => boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const opt of opts) {
     const comma = opt.indexOf(",");
-    const name = comma < 0 ? opt : opt.slice(0, comma);
+    // go-nsq's Config.Set takes "tls-v1" as "tls_v1"
+    const name = (comma < 0 ? opt : opt.slice(0, comma)).replaceAll("-", "_");
     const entry = PASSTHROUGH[name];
     if (entry === undefined || !allowed(entry[0])) throw new UsageError(`unknown option ${JSON.stringify(name)}`);
-    if (comma < 0) throw new UsageError(`option ${name} needs a value (name,value)`);
+    // go-nsq's ConfigFlag: a name without a value sets a boolean option to true
+    if (comma < 0 && entry[1] !== bool) throw new UsageError(`option ${name} needs a value (name,value)`);
     try {
-      out[entry[0]] = entry[1](opt.slice(comma + 1));
+      out[entry[0]] = comma < 0 ? true : entry[1](opt.slice(comma + 1));
     } catch (err) {
       throw new UsageError(`invalid value for option ${name}: ${(err as Error).message}`);
     }

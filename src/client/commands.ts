@@ -64,3 +64,7 @@ export function rdy(count: number): Uint8Array {
 export const NOP = encoder.encode("NOP\n");
 export const CLS = encoder.encode("CLS\n");
 export const MAGIC_V2 = encoder.encode("  V2");
+
+export function auth(secret: string): Uint8Array {
+  return command("AUTH", encoder.encode(secret));
+}

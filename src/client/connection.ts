@@ -1,14 +1,20 @@
 /**
- * One TCP connection to nsqd speaking protocol V2: magic, IDENTIFY handshake,
- * frame decoding, heartbeat answers, and an output buffer written once per
- * event-loop turn (or on drain) so that many commands cost one socket write.
+ * One TCP connection to nsqd speaking protocol V2: magic, IDENTIFY and what it
+ * negotiates (negotiate.ts), frame decoding, heartbeat answers, and an output
+ * buffer written once per event-loop turn (or on drain) so that many commands
+ * cost one socket write. With compression negotiated, each write is encoded and
+ * each read decoded by the stream codec.
  */
+import type { StreamCodec } from "../compress/codec.ts";
 import { FrameDecoder } from "../protocol/frame-decoder.ts";
-import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from "../protocol/frames.ts";
+import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE, readInt32BE } from "../protocol/frames.ts";
 import * as cmd from "./commands.ts";
 import { splitAddress } from "./address.ts";
-import type { TimerHandle } from "./deferred.ts";
-import { dial, type Transport, type TransportHandler } from "./transport.ts";
+import { effectiveReadTimeout, validateConnectionConfig, type ConnectionConfig } from "./config.ts";
+import { deferred, type Deferred, type TimerHandle } from "./deferred.ts";
+import { negotiate, type AuthResponse } from "./negotiate.ts";
+import { dial, defaultTransportKind, type Transport, type TransportHandler } from "./transport.ts";
+import type { ConnectionOptions as TlsOptions } from "node:tls";
 
 /** Receives what a connection reads after the handshake. */
 export interface ConnectionHandler {
@@ -22,13 +28,21 @@ export interface ConnectionHandler {
   onClose(reason: Error | undefined): void;
 }
 
-export interface ConnectionOptions {
-  /** The IDENTIFY body. */
-  identify: Record<string, unknown>;
-  /** Give up connecting after this many ms. */
-  dialTimeout: number;
-  /** Close when nothing was read for this long (ms); 0 disables. */
-  readTimeout: number;
+/** What a connection negotiated, for users and tests. */
+export interface ConnectionInfo {
+  address: string;
+  /** nsqd's IDENTIFY answer (feature negotiation), e.g. `max_rdy_count`, `auth_required`. */
+  serverSettings: Record<string, unknown>;
+  tls: boolean;
+  compression: "" | "snappy" | "deflate";
+  /** nsqd's answer to AUTH (identity, identity_url, permission_count), or null without AUTH. */
+  auth: AuthResponse | null;
+}
+
+/** A frame read while negotiating; `data` is the connection's own copy. */
+export interface NegotiationFrame {
+  type: number;
+  data: Uint8Array;
 }
 
 const decoder = new TextDecoder();
@@ -43,6 +57,8 @@ function isHeartbeat(data: Uint8Array): boolean {
 export class NsqConnection implements TransportHandler {
   /** nsqd's IDENTIFY answer (with feature negotiation), e.g. `max_rdy_count`. */
   serverSettings: Record<string, unknown> = {};
+  tls = false;
+  auth: AuthResponse | null = null;
   closed = false;
 
   private socket: Transport | null = null;
@@ -53,42 +69,55 @@ export class NsqConnection implements TransportHandler {
   private lastReadAt = Date.now();
   private readTimer: TimerHandle | null = null;
   private readonly decoder: FrameDecoder;
-  private handshake: ((type: number, data: Uint8Array) => void) | null = null;
   private closeReason: Error | undefined;
+  /** Negotiated compression of both directions, from its OK on. */
+  private codec: StreamCodec | null = null;
+  /** Encoded bytes the socket has not taken yet (compressed connections only). */
+  private wire: Uint8Array | null = null;
+  private readonly feedDecoded = (bytes: Uint8Array) => this.decoder.feed(bytes);
+  /** While negotiating: bytes read (decoded once a codec is on) not yet taken as frames. */
+  private inbox: Uint8Array | null = new Uint8Array(0);
+  private frameWaiter: Deferred<NegotiationFrame> | null = null;
+  private readonly appendInbox = (bytes: Uint8Array) => {
+    this.inbox = concat(this.inbox!, bytes);
+  };
 
   private constructor(readonly address: string) {
     this.decoder = new FrameDecoder((type, data) => this.onFrame(type, data));
   }
 
-  /** Dials, sends the magic and IDENTIFY, and resolves once nsqd accepted it. */
-  static async connect(address: string, opts: ConnectionOptions): Promise<NsqConnection> {
+  /** What the connection negotiated. */
+  info(): ConnectionInfo {
+    return {
+      address: this.address,
+      serverSettings: this.serverSettings,
+      tls: this.tls,
+      compression: this.codec?.name ?? "",
+      auth: this.auth,
+    };
+  }
+
+  /**
+   * Dials, sends the magic and IDENTIFY, runs what nsqd's answer negotiated (TLS,
+   * compression, AUTH) and resolves once all of it succeeded, within dialTimeout.
+   */
+  static async connect(address: string, config: ConnectionConfig): Promise<NsqConnection> {
+    validateConnectionConfig(config);
     const conn = new NsqConnection(address);
     const { hostname, port } = splitAddress(address);
+    const limit = `connecting to ${address} timed out after ${config.dialTimeout}ms`;
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        conn.destroy(new Error(`connecting to ${address} timed out after ${opts.dialTimeout}ms`));
-        reject(new Error(`connecting to ${address} timed out after ${opts.dialTimeout}ms`));
-      }, opts.dialTimeout);
+        conn.destroy(new Error(limit));
+        reject(new Error(limit));
+      }, config.dialTimeout);
     });
+    conn.handler = { onMessage() {}, onResponse() {}, onError() {}, onClose() {} };
     try {
-      const identified = new Promise<void>((resolve, reject) => {
-        conn.handshake = (type, data) => {
-          conn.handshake = null;
-          if (type !== FRAME_TYPE_RESPONSE) return reject(new Error(`IDENTIFY failed: ${decoder.decode(data)}`));
-          const text = decoder.decode(data);
-          if (text !== "OK") conn.serverSettings = JSON.parse(text) as Record<string, unknown>;
-          resolve();
-        };
-        conn.handler = {
-          onMessage() {},
-          onResponse() {},
-          onError() {},
-          onClose: (reason) => reject(reason ?? new Error(`connection to ${address} closed during IDENTIFY`)),
-        };
-      });
-      identified.catch(() => {}); // a close before the socket is up is reported by the race below
-      const dialing = dial(hostname, port, conn, opts.dialTimeout);
+      // the TLS upgrade runs on node:tls, which takes a node:net socket
+      const kind = config.tlsV1 ? "node" : defaultTransportKind;
+      const dialing = dial(hostname, port, conn, config.dialTimeout, kind);
       // a socket that connects after the dial timed out is not kept
       dialing.then(
         (socket) => {
@@ -97,25 +126,75 @@ export class NsqConnection implements TransportHandler {
         () => {},
       );
       conn.socket = await Promise.race([dialing, timeout]);
-      conn.write(cmd.MAGIC_V2);
-      conn.write(cmd.identify(opts.identify));
-      await Promise.race([identified, timeout]);
+      const negotiating = negotiate(conn, config, hostname);
+      negotiating.catch(() => {}); // a failure after the timeout is reported by the race
+      await Promise.race([negotiating, timeout]);
     } catch (err) {
       conn.destroy(err as Error);
       throw err;
     } finally {
       clearTimeout(timer);
     }
-    if (opts.readTimeout > 0) {
-      const period = Math.max(10, opts.readTimeout / 4);
+    conn.endNegotiation();
+    const readTimeout = effectiveReadTimeout(config);
+    if (readTimeout > 0) {
+      const period = Math.max(10, readTimeout / 4);
       conn.readTimer = setInterval(() => {
-        if (Date.now() - conn.lastReadAt > opts.readTimeout) {
-          conn.destroy(new Error(`no data from ${address} for ${opts.readTimeout}ms`));
+        if (Date.now() - conn.lastReadAt > readTimeout) {
+          conn.destroy(new Error(`no data from ${address} for ${readTimeout}ms`));
         }
       }, period);
       conn.readTimer.unref();
     }
     return conn;
+  }
+
+  // ---- negotiation (used by negotiate.ts) ----
+
+  /** The next frame read while negotiating (heartbeats included). */
+  nextFrame(): Promise<NegotiationFrame> {
+    if (this.closed) return Promise.reject(this.closeReason ?? new Error(`connection to ${this.address} closed`));
+    this.frameWaiter = deferred<NegotiationFrame>();
+    const waiting = this.frameWaiter.promise;
+    this.deliverInboxFrame();
+    return waiting;
+  }
+
+  /** Upgrades the socket to TLS; nothing may be queued or read beyond the last frame. @internal */
+  async startTls(options: TlsOptions): Promise<void> {
+    if (this.outLength > 0 || this.inbox!.length > 0) throw new Error("TLS upgrade with bytes still in flight");
+    const socket = this.socket!;
+    if (socket.startTls === undefined) throw new Error("this transport cannot upgrade to TLS");
+    await socket.startTls(options);
+    this.tls = true;
+  }
+
+  /** Compresses both directions from here on (the bytes already read after the last frame are compressed). */
+  startCompression(codec: StreamCodec): void {
+    this.flush();
+    this.codec = codec;
+    const rest = this.inbox!;
+    this.inbox = new Uint8Array(0);
+    if (rest.length > 0) codec.decode(rest, this.appendInbox);
+  }
+
+  private deliverInboxFrame(): void {
+    const waiter = this.frameWaiter;
+    const inbox = this.inbox;
+    if (waiter === null || inbox === null || inbox.length < 8) return;
+    const size = readInt32BE(inbox, 0);
+    if (size < 4) return this.destroy(new Error(`invalid frame size ${size}`));
+    if (inbox.length < 4 + size) return;
+    this.frameWaiter = null;
+    this.inbox = inbox.subarray(4 + size);
+    waiter.resolve({ type: readInt32BE(inbox, 4), data: inbox.slice(8, 4 + size) });
+  }
+
+  /** Frames from here on go to the handler. */
+  private endNegotiation(): void {
+    const rest = this.inbox;
+    this.inbox = null;
+    if (rest !== null && rest.length > 0) this.decoder.feed(rest);
   }
 
   /** Routes frames read from now on to `handler`. */
@@ -204,6 +283,7 @@ export class NsqConnection implements TransportHandler {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.codec !== null) return this.flushEncoded();
     if (this.outLength === 0 || this.closed || this.socket === null) return;
     const n = this.socket.write(this.out.subarray(0, this.outLength));
     if (n <= 0) return; // full: drain calls flush again
@@ -211,18 +291,37 @@ export class NsqConnection implements TransportHandler {
     this.outLength -= n;
   }
 
+  /** Encodes what is queued and writes what the socket takes of the encoded bytes. */
+  private flushEncoded(): void {
+    if (this.closed || this.socket === null) return;
+    if (this.outLength > 0) {
+      const encoded = this.codec!.encode(this.out.subarray(0, this.outLength));
+      this.outLength = 0;
+      this.wire = this.wire === null ? encoded : concat(this.wire, encoded);
+    }
+    const wire = this.wire;
+    if (wire === null) return;
+    const n = this.socket.write(wire);
+    if (n <= 0) return; // full: drain calls flush again
+    this.wire = n < wire.length ? wire.subarray(n) : null;
+  }
+
   /** @internal */
   onTransportData(chunk: Uint8Array): void {
     this.lastReadAt = Date.now();
     try {
-      this.decoder.feed(chunk);
+      if (this.inbox !== null) {
+        if (this.codec !== null) this.codec.decode(chunk, this.appendInbox);
+        else this.appendInbox(chunk);
+        this.deliverInboxFrame();
+      } else if (this.codec !== null) this.codec.decode(chunk, this.feedDecoded);
+      else this.decoder.feed(chunk);
     } catch (err) {
       this.destroy(err as Error);
     }
   }
 
   private onFrame(type: number, data: Uint8Array): void {
-    if (this.handshake !== null) return this.handshake(type, data);
     const h = this.handler!;
     if (type === FRAME_TYPE_MESSAGE) h.onMessage(data);
     else if (type === FRAME_TYPE_RESPONSE) {
@@ -250,8 +349,19 @@ export class NsqConnection implements TransportHandler {
     if (this.closed) return;
     this.closed = true;
     if (this.readTimer) clearInterval(this.readTimer);
+    this.codec?.close();
+    this.frameWaiter?.reject(this.closeReason ?? new Error(`connection to ${this.address} closed while negotiating`));
+    this.frameWaiter = null;
     this.handler?.onClose(this.closeReason);
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 export function frameText(data: Uint8Array): string {

@@ -6,11 +6,12 @@
  */
 import { RingBuffer } from "../ringbuffer/index.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
-import { defaultConnectionConfig, effectiveReadTimeout, identifyBody, type ConnectionConfig } from "./config.ts";
-import { NsqConnection } from "./connection.ts";
+import { defaultConnectionConfig, validateConnectionConfig, type ConnectionConfig } from "./config.ts";
+import { NsqConnection, type ConnectionInfo } from "./connection.ts";
 import { Subscription, type SubscriptionOwner } from "./consumer-connection.ts";
 import { lookupTopic } from "./lookup.ts";
 import type { Message } from "./message.ts";
+import { MessageStream } from "./message-stream.ts";
 import { deferred, type Deferred, type TimerHandle } from "./deferred.ts";
 
 /** Handles one message. Returning (or resolving) finishes it; throwing (or rejecting) requeues it with backoff. */
@@ -47,8 +48,8 @@ export interface ConsumerConfig extends ConnectionConfig {
 }
 
 export interface ConsumerOptions extends Partial<ConsumerConfig> {
-  /** Called for every message. */
-  handler: MessageHandler;
+  /** Called for every message. Without one, messages are read with `consumer.messages()`. */
+  handler?: MessageHandler;
   /** Called with a message about to be given up after `maxAttempts` (it is then finished). */
   onGiveUp?: (message: Message) => void;
   /** Receives the consumer's log lines (none by default). */
@@ -105,6 +106,8 @@ async function settle(consumer: Consumer, message: Message, result: Promise<void
 export class Consumer implements SubscriptionOwner {
   readonly config: ConsumerConfig;
   private readonly handler: MessageHandler;
+  /** Without a handler: where messages go for messages(). */
+  private readonly stream: MessageStream | null;
   private readonly onGiveUp: ((message: Message) => void) | undefined;
   private readonly logFn: ((level: LogLevel, text: string) => void) | undefined;
 
@@ -137,11 +140,27 @@ export class Consumer implements SubscriptionOwner {
     this.config = { ...defaultConsumerConfig(), ...config };
     if (!(this.config.maxInFlight >= 0)) throw new Error("maxInFlight must be >= 0");
     if (!(this.config.concurrency >= 1)) throw new Error("concurrency must be >= 1");
-    this.handler = handler;
+    validateConnectionConfig(this.config);
+    this.stream = handler === undefined ? new MessageStream(() => void this.stop()) : null;
+    this.handler = handler ?? (() => {});
     this.onGiveUp = onGiveUp;
     this.logFn = log;
     this.rdyTimer = setInterval(() => this.redistributeRdy(), this.config.rdyRedistributeInterval);
     this.rdyTimer.unref();
+  }
+
+  /**
+   * The messages as an async iterator, for a Consumer created without a handler:
+   * `for await (const m of consumer.messages()) { ... }`. A message is finished when
+   * the loop moves on to the next one; leaving the loop early requeues what was not
+   * done and stops the consumer. At most maxInFlight messages wait for the loop.
+   */
+  messages(): AsyncIterableIterator<Message, undefined> {
+    const stream = this.stream;
+    if (stream === null) throw new Error("messages() needs a Consumer created without a handler");
+    if (stream.taken) throw new Error("messages() can be iterated once");
+    stream.taken = true;
+    return stream;
   }
 
   /** Counters since the consumer was created. */
@@ -157,6 +176,11 @@ export class Consumer implements SubscriptionOwner {
   /** Addresses of the nsqds currently subscribed. */
   connectedAddresses(): string[] {
     return [...this.subs.keys()];
+  }
+
+  /** What each subscribed connection negotiated (TLS, compression, nsqd's AUTH answer). */
+  connections(): ConnectionInfo[] {
+    return [...this.subs.values()].map((s) => s.conn.info());
   }
 
   /**
@@ -223,11 +247,7 @@ export class Consumer implements SubscriptionOwner {
     this.connecting.add(address);
     let sub: Subscription | null = null;
     try {
-      const conn = await NsqConnection.connect(address, {
-        identify: identifyBody(this.config),
-        dialTimeout: this.config.dialTimeout,
-        readTimeout: effectiveReadTimeout(this.config),
-      });
+      const conn = await NsqConnection.connect(address, this.config);
       sub = new Subscription(conn, this, discovered);
       await sub.subscribe(this.topic, this.channel);
     } catch (err) {
@@ -274,7 +294,9 @@ export class Consumer implements SubscriptionOwner {
   }
 
   private checkStopped(): void {
-    if (this.stopped && this.subs.size === 0 && this.running === 0) this.stopped.resolve();
+    if (!this.stopped || this.subs.size > 0 || this.running > 0) return;
+    this.stream?.end();
+    this.stopped.resolve();
   }
 
   // ---- lookupd ----
@@ -317,6 +339,7 @@ export class Consumer implements SubscriptionOwner {
       message.finish();
       return;
     }
+    if (this.stream !== null) return this.stream.push(message);
     if (this.running < this.config.concurrency) this.run(message);
     else this.waiting.push(message);
   }

@@ -11,4 +11,6 @@ export {
 } from "./consumer.ts";
 export { Message } from "./message.ts";
 export { defaultConnectionConfig, type ConnectionConfig } from "./config.ts";
+export type { ConnectionInfo } from "./connection.ts";
+export { NegotiationError, type AuthResponse } from "./negotiate.ts";
 export { lookupTopic } from "./lookup.ts";

@@ -1,8 +1,8 @@
 /** Publishes to one nsqd over one pipelined TCP connection. */
 import { RingBuffer } from "../ringbuffer/index.ts";
 import * as cmd from "./commands.ts";
-import { defaultConnectionConfig, effectiveReadTimeout, identifyBody, type ConnectionConfig } from "./config.ts";
-import { frameText, NsqConnection, type ConnectionHandler } from "./connection.ts";
+import { defaultConnectionConfig, validateConnectionConfig, type ConnectionConfig } from "./config.ts";
+import { frameText, NsqConnection, type ConnectionHandler, type ConnectionInfo } from "./connection.ts";
 import { deferred, type Deferred } from "./deferred.ts";
 
 export type ProducerConfig = ConnectionConfig;
@@ -47,6 +47,12 @@ export class Producer implements ConnectionHandler {
     config: Partial<ProducerConfig> = {},
   ) {
     this.config = { ...defaultConnectionConfig(), ...config };
+    validateConnectionConfig(this.config);
+  }
+
+  /** What the current connection negotiated (TLS, compression, nsqd's AUTH answer), or null while not connected. */
+  connectionInfo(): ConnectionInfo | null {
+    return this.conn?.info() ?? null;
   }
 
   /** Publishes still waiting for nsqd's answer. */
@@ -101,11 +107,7 @@ export class Producer implements ConnectionHandler {
 
   private connection(): Promise<NsqConnection> {
     if (this.conn !== null) return Promise.resolve(this.conn);
-    this.connecting ??= NsqConnection.connect(this.address, {
-      identify: identifyBody(this.config),
-      dialTimeout: this.config.dialTimeout,
-      readTimeout: effectiveReadTimeout(this.config),
-    }).then(
+    this.connecting ??= NsqConnection.connect(this.address, this.config).then(
       (conn) => {
         this.connecting = null;
         this.conn = conn;

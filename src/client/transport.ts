@@ -7,7 +7,8 @@
  * the handler a fresh buffer per read, so views of a chunk stay valid after the
  * callback returns.
  */
-import { connect as netConnect } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from "node:tls";
 
 /** What a transport reports. Implemented by NsqConnection (no closure per event). */
 export interface TransportHandler {
@@ -33,6 +34,12 @@ export interface Transport {
   end(): void;
   /** Closes at once (the name is Bun's, so a Bun socket is a Transport as it is). */
   terminate(): void;
+  /**
+   * Runs a TLS client handshake on the connected socket and carries on over TLS
+   * (nsqd's in-place upgrade). Only the node:net transport has it.
+   * @internal
+   */
+  startTls?(options: TlsOptions): Promise<void>;
 }
 
 export type TransportKind = "bun" | "node";
@@ -102,32 +109,86 @@ function dialNode(hostname: string, port: number, h: TransportHandler, timeoutMs
       timeoutMs > 0
         ? setTimeout(() => socket.destroy(new Error(`connecting to ${hostname}:${port} timed out`)), timeoutMs)
         : undefined;
-    socket.on("connect", () => {
+    socket.once("connect", () => {
       connected = true;
       clearTimeout(timer);
-      resolve({
-        write(data) {
-          if (socket.destroyed || socket.writableEnded) return -1;
-          if (socket.writableNeedDrain) return 0;
-          // node:net keeps the buffer until it is sent; the caller reuses its own
-          socket.write(data.slice());
-          return data.length;
-        },
-        end: () => socket.end(),
-        terminate: () => socket.destroy(),
-      });
+      resolve(new NodeTransport(socket, h));
     });
-    socket.on("data", (chunk: Uint8Array) => h.onTransportData(chunk));
-    socket.on("drain", () => h.onTransportDrain());
     socket.on("error", (err: Error) => {
-      if (connected) h.onTransportError(err);
-      else {
-        clearTimeout(timer);
-        reject(err);
-      }
-    });
-    socket.on("close", () => {
-      if (connected) h.onTransportClose();
+      if (connected) return;
+      clearTimeout(timer);
+      reject(err);
     });
   });
+}
+
+/** A node:net (later maybe node:tls) socket as a Transport. */
+class NodeTransport implements Transport {
+  private readonly onData = (chunk: Uint8Array) => this.h.onTransportData(chunk);
+  private readonly onDrain = () => this.h.onTransportDrain();
+  private readonly onError = (err: Error) => this.h.onTransportError(err);
+  private readonly onClose = () => this.h.onTransportClose();
+
+  constructor(
+    private socket: Socket,
+    private readonly h: TransportHandler,
+  ) {
+    this.listen(socket);
+  }
+
+  write(data: Uint8Array): number {
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) return -1;
+    if (socket.writableNeedDrain) return 0;
+    // node:net keeps the buffer until it is sent; the caller reuses its own
+    socket.write(data.slice());
+    return data.length;
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  terminate(): void {
+    this.socket.destroy();
+  }
+
+  async startTls(options: TlsOptions): Promise<void> {
+    const raw = this.socket;
+    this.unlisten(raw);
+    // the raw socket's errors surface on the TLS socket; this only keeps them from being unhandled
+    raw.on("error", () => {});
+    const secure = tlsConnect({ ...options, socket: raw });
+    this.socket = secure;
+    this.listen(secure);
+    await new Promise<void>((resolve, reject) => {
+      const failed = (err?: Error) => {
+        secure.removeListener("secureConnect", done);
+        reject(err ?? new Error("connection closed during the TLS handshake"));
+      };
+      const closed = () => failed();
+      const done = () => {
+        secure.removeListener("error", failed);
+        secure.removeListener("close", closed);
+        resolve();
+      };
+      secure.once("secureConnect", done);
+      secure.once("error", failed);
+      secure.once("close", closed);
+    });
+  }
+
+  private listen(socket: Socket): void {
+    socket.on("data", this.onData);
+    socket.on("drain", this.onDrain);
+    socket.on("error", this.onError);
+    socket.on("close", this.onClose);
+  }
+
+  private unlisten(socket: Socket): void {
+    socket.removeListener("data", this.onData);
+    socket.removeListener("drain", this.onDrain);
+    socket.removeListener("error", this.onError);
+    socket.removeListener("close", this.onClose);
+  }
 }

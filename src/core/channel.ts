@@ -1,4 +1,4 @@
-import type { DiskQueue } from "../diskqueue/disk-queue.ts";
+import type { DiskQueue, RecoveredRecord } from "../diskqueue/disk-queue.ts";
 import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-record.ts";
 import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
 import { InFlightTable } from "./in-flight.ts";
@@ -60,7 +60,34 @@ export class Channel {
     this.cursor = startPosition;
     this.startPosition = startPosition;
     this.disk = this.ephemeral || topic.ephemeral ? null : topic.nsqd.openDiskQueue(`${topic.name}:${name}`);
+    if (this.disk !== null) this.recover(this.disk.retainReads(this.listHeld));
   }
+
+  /** Takes back what was held (in flight, requeued, deferred) when the channel last stopped. */
+  private recover(records: RecoveredRecord[]): void {
+    const now = Date.now();
+    for (const r of records) {
+      const d = this.fromRecord(r.payload, r.key, r.attempts);
+      if (r.dueMs > now) this.defer(d, r.dueMs);
+      else this.requeued.push(d);
+    }
+  }
+
+  private fromRecord(payload: Uint8Array, key: number, attempts: number): Delivery {
+    const d = readMessageRecord(payload, this.topic.nsqd.newSequence, this.topic.nsqd.ids.node);
+    d.diskKey = key;
+    if (attempts >= 0) d.attempts = attempts;
+    return d;
+  }
+
+  /** The records of this channel's disk queue it holds, for the queue's journal snapshots. */
+  private readonly listHeld = (each: (key: number, dueMs: number, attempts: number) => void): void => {
+    for (const d of this.inFlight.values()) if (d.diskKey >= 0) each(d.diskKey, 0, d.attempts);
+    for (const d of this.requeued) if (d.diskKey >= 0) each(d.diskKey, 0, d.attempts);
+    this.deferred.forEach((d) => {
+      if (d.diskKey >= 0) each(d.diskKey, d.priority, d.attempts);
+    });
+  };
 
   // ---- stats ----
 
@@ -79,6 +106,11 @@ export class Channel {
   }
   get messageCount(): number {
     return this.topic.endPosition - this.startPosition + this.directCount;
+  }
+  /** Messages that left the channel for good (finished, or emptied): what consumers got through. */
+  get consumedCount(): number {
+    const left = this.messageCount - this.depth - this.inFlight.size - this.deferred.length;
+    return left > 0 ? left : 0;
   }
 
   // ---- consumers ----
@@ -132,7 +164,10 @@ export class Channel {
       if (d === null) break; // this consumer stays first in line for the next message
       i++;
       idle = 0;
-      if (consumer.sampleRate > 0 && Math.random() * 100 >= consumer.sampleRate) continue;
+      if (consumer.sampleRate > 0 && Math.random() * 100 >= consumer.sampleRate) {
+        this.forget(d); // sampled out: as good as finished
+        continue;
+      }
       this.startInFlight(d, consumer, now);
       consumer.send(d);
     }
@@ -156,9 +191,14 @@ export class Channel {
   private next(now: number): Delivery | null {
     if (this.requeued.length > 0) return this.requeued.shift()!;
     const disk = this.disk;
-    if (disk !== null && disk.depth > 0) {
+    while (disk !== null && disk.depth > 0) {
       const payload = disk.readNext();
-      if (payload !== null) return readMessageRecord(payload, this.topic.nsqd.newSequence, this.topic.nsqd.ids.node);
+      if (payload === null) break;
+      const d = this.fromRecord(payload, disk.lastReadKey, disk.lastReadAttempts);
+      if (disk.lastReadRedelivered) d.attempts++; // it was in flight when nsqd stopped
+      const due = disk.lastReadDueMs;
+      if (due <= now) return d;
+      this.defer(d, due);
     }
     const topic = this.topic;
     while (this.cursor < topic.visibleEnd) {
@@ -193,27 +233,55 @@ export class Channel {
     if (this.deferred.length === 1) this.topic.nsqd.watchTimeouts(this);
   }
 
-  /** A DPUB while this channel exists: straight into the deferred heap. */
-  putDeferred(message: MessageData, until: number): void {
+  // Publishing writes in two steps: write*() puts records in the disk queue inside
+  // the store's write unit; once the unit is committed, the matching accept*()
+  // updates what is in memory. A unit that fails leaves the channel as it was.
+
+  /** A DPUB while this channel exists, step 1: its record, with its due time, in the disk queue. */
+  writeDeferred(message: MessageData, dueMs: number): void {
+    if (this.disk !== null) writeMessageRecord(this.disk, message, 0, dueMs);
+  }
+
+  /** Step 2 of a DPUB: straight into the deferred set, held on disk until it is finished. */
+  acceptDeferred(message: MessageData, dueMs: number): void {
     this.directCount++;
-    this.defer(Delivery.of(message), until);
+    const d = Delivery.of(message);
+    const disk = this.disk;
+    if (disk !== null) {
+      disk.takeLastWritten();
+      d.diskKey = disk.lastWriteKey;
+    }
+    this.defer(d, dueMs);
   }
 
-  /** A message that did not fit in the topic's memory queue: to disk, or dropped if ephemeral. */
-  overflow(message: MessageData): void {
+  /** A message that did not fit in the topic's memory queue: to disk (ephemeral: dropped). */
+  writeOverflow(message: MessageData, dueMs: number): void {
     this.directCount++;
-    this.store(message, 0);
-  }
-
-  /** Falls behind the memory limit: moves messages before `position` to disk (ephemeral: drops them). */
-  spillUntil(position: number): void {
-    const topic = this.topic;
-    while (this.cursor < position) this.store(topic.slotAt(this.cursor++), 0);
-  }
-
-  private store(message: MessageData, attempts: number): void {
-    if (this.disk !== null) writeMessageRecord(this.disk, message, attempts);
+    if (this.disk !== null) writeMessageRecord(this.disk, message, 0, dueMs);
     else this.dropCount++;
+  }
+
+  /**
+   * Falls behind the memory limit, step 1: writes the messages from the cursor
+   * to `position` to disk (ephemeral: nothing to write).
+   */
+  writeSpill(position: number): void {
+    const disk = this.disk;
+    if (disk === null) return;
+    const topic = this.topic;
+    for (let p = this.cursor; p < position; p++) writeMessageRecord(disk, topic.slotAt(p), 0);
+  }
+
+  /** Step 2 of a spill: the cursor moves past what is now on disk (ephemeral: dropped). */
+  acceptSpill(position: number): void {
+    if (this.cursor >= position) return;
+    if (this.disk === null) this.dropCount += position - this.cursor;
+    this.cursor = position;
+  }
+
+  /** A delivery that leaves without a FIN (sampled out): its record is done. */
+  private forget(d: Delivery): void {
+    if (d.diskKey >= 0) this.disk!.finish(d.diskKey);
   }
 
   /** Finds a message this consumer holds, or returns why not. */
@@ -229,6 +297,7 @@ export class Channel {
     const d = this.owned(consumer, sequence, node);
     if (typeof d === "string") return d;
     this.takeOutOfFlight(d);
+    if (d.diskKey >= 0) this.disk!.finish(d.diskKey);
     consumer.finished(d);
     this.schedulePump();
     return null;
@@ -241,7 +310,9 @@ export class Channel {
     this.takeOutOfFlight(d);
     this.requeueCount++;
     consumer.requeued();
-    if (delayMs > 0) this.defer(d, Date.now() + delayMs);
+    const dueMs = delayMs > 0 ? Date.now() + delayMs : 0;
+    if (d.diskKey >= 0) this.disk!.requeue(d.diskKey, dueMs, d.attempts);
+    if (dueMs > 0) this.defer(d, dueMs);
     else this.requeued.push(d);
     this.schedulePump();
     return null;
@@ -267,6 +338,7 @@ export class Channel {
       const consumer = d.consumer!;
       d.consumer = null;
       this.timeoutCount++;
+      if (d.diskKey >= 0) this.disk!.requeue(d.diskKey, 0, d.attempts); // keeps the attempts across a restart
       consumer.timedOut();
       this.requeued.push(d);
       moved = true;
@@ -304,16 +376,21 @@ export class Channel {
   }
 
   /**
-   * Shutdown: writes everything this channel holds (in flight, deferred, requeued,
-   * and its unread part of the topic's memory queue) to its disk queue.
+   * Shutdown: writes what this channel holds only in memory (in flight,
+   * deferred with its due time, requeued, and its unread part of the topic's
+   * memory queue) to its disk queue. What came from the disk queue is still
+   * there: the queue's journal snapshot at close() keeps its state.
    */
   persist(): void {
-    if (this.disk === null) return;
-    for (const d of this.inFlight.values()) writeMessageRecord(this.disk, d, d.attempts);
-    this.deferred.drain((d) => writeMessageRecord(this.disk!, d, d.attempts));
-    this.requeued.drain((d) => writeMessageRecord(this.disk!, d, d.attempts));
-    this.inFlight.clear();
-    this.spillUntil(this.topic.visibleEnd);
+    const disk = this.disk;
+    if (disk === null) return;
+    for (const d of this.inFlight.values()) if (d.diskKey < 0) writeMessageRecord(disk, d, d.attempts);
+    for (const d of this.requeued) if (d.diskKey < 0) writeMessageRecord(disk, d, d.attempts);
+    this.deferred.forEach((d) => {
+      if (d.diskKey < 0) writeMessageRecord(disk, d, d.attempts, d.priority);
+    });
+    this.writeSpill(this.topic.visibleEnd);
+    this.acceptSpill(this.topic.visibleEnd);
   }
 
   /** Closes consumers and forgets everything; `deleteData` also removes its disk queue. */
@@ -321,9 +398,10 @@ export class Channel {
     this.deleted = true;
     for (const consumer of this.consumers.slice()) consumer.close();
     this.consumers.length = 0;
+    // the queue's close() snapshots what is held, so it goes before the held sets are cleared
+    if (this.disk !== null) this.topic.nsqd.closeDiskQueue(this.disk, deleteData);
     this.inFlight.clear();
     this.deferred.clear();
     this.requeued.clear();
-    if (this.disk !== null) this.topic.nsqd.closeDiskQueue(this.disk, deleteData);
   }
 }

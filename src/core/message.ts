@@ -27,6 +27,8 @@ export class Delivery implements MessageData, HeapItem {
   heapIndex = -1;
   attempts = 0;
   deliveredAt = 0;
+  /** Where the message's record is in its channel's disk queue (see DiskQueue keys), or -1: in memory only. */
+  diskKey = -1;
   consumer: Consumer | null = null;
   /** Neighbours in the channel's in-flight deadline list (see InFlightTable). */
   prev: Delivery | null = null;

@@ -2,10 +2,11 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { DiskQueue } from "../diskqueue/disk-queue.ts";
 import { DiskStore } from "../diskqueue/store.ts";
-import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
+import { isEphemeralName, isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import type { Channel } from "./channel.ts";
 import { nowNs } from "./clock.ts";
 import { DataLock } from "./data-lock.ts";
+import { HistorySampler } from "./history.ts";
 import { IdFactory } from "./id-factory.ts";
 import { Logger } from "./logger.ts";
 import { loadMetadata, saveMetadata, type NsqdMetadata } from "./metadata.ts";
@@ -17,6 +18,11 @@ export const VERSION = "1.3.0+bunsq";
 
 export type TopologyEvent = "topic-created" | "topic-deleted" | "channel-created" | "channel-deleted";
 export type TopologyListener = (event: TopologyEvent, topic: Topic, channel?: Channel) => void;
+/**
+ * The names of a topic's channels elsewhere in the cluster, or null when there is
+ * nobody to ask. The promise must settle within a bounded time.
+ */
+export type ChannelDiscovery = (topic: string) => Promise<string[]> | null;
 
 /**
  * The broker model: topics, their channels, the one timer that drives message
@@ -31,9 +37,16 @@ export class NSQD {
   readonly hostname = hostname();
   readonly dataPath: string;
   readonly store: DiskStore;
+  /** The last hour of every topic and channel, sampled on one timer (nsqadmin's charts). */
+  readonly history = new HistorySampler(this);
   /** A fresh message sequence (for records whose id is not in bunsq's layout). */
   readonly newSequence = () => this.ids.next(Date.now());
   private readonly listeners: TopologyListener[] = [];
+  /**
+   * Set by the program when nsqd has nsqlookupds: a topic created afterwards (not
+   * loaded from metadata) pre-creates the cluster's non-ephemeral channels for it.
+   */
+  channelDiscovery: ChannelDiscovery | null = null;
 
   /** Channels with messages in flight or deferred: the scan timer visits only these. */
   private readonly timed = new Set<Channel>();
@@ -69,6 +82,7 @@ export class NSQD {
     this.loadMetadata();
     this.store.start();
     this.scanTimer = setInterval(() => this.scan(), this.options.queueScanInterval);
+    this.history.start();
   }
 
   /**
@@ -79,6 +93,7 @@ export class NSQD {
   close(persist = true): void {
     if (this.scanTimer !== null) clearInterval(this.scanTimer);
     this.scanTimer = null;
+    this.history.stop();
     if (persist) {
       for (const topic of this.topics.values()) topic.persist();
       this.persistMetadata();
@@ -188,7 +203,28 @@ export class NSQD {
     topic = new Topic(name, this);
     this.topics.set(name, topic);
     this.notify("topic-created", topic);
+    if (!this.loading) this.discoverChannels(topic);
     return topic;
+  }
+
+  /** Holds the new topic's messages until the cluster has said which channels it has (see Topic.beginDiscovery). */
+  private discoverChannels(topic: Topic): void {
+    const found = this.channelDiscovery?.(topic.name) ?? null;
+    if (found === null) return;
+    topic.beginDiscovery();
+    const end = (names: readonly string[]) => {
+      // ephemeral channels are left out: they exist only while a consumer is connected
+      const wanted = names.filter((n) => isValidChannelName(n) && !isEphemeralName(n));
+      try {
+        topic.endDiscovery(wanted);
+      } catch (err) {
+        this.logger.error(`TOPIC(${topic.name}): failed to create discovered channels - ${(err as Error).message}`);
+      }
+    };
+    found.then(end, (err: Error) => {
+      this.logger.warn(`TOPIC(${topic.name}): channel discovery failed - ${err.message}`);
+      end([]);
+    });
   }
 
   getExistingTopic(name: string): Topic | undefined {

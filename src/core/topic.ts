@@ -3,7 +3,7 @@ import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-reco
 import { MessageRing } from "../ringbuffer/message-ring.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Channel } from "./channel.ts";
-import { MessageSlot, type MessageData } from "./message.ts";
+import { Delivery, MessageSlot, type MessageData } from "./message.ts";
 import type { NSQD } from "./nsqd.ts";
 
 /** Why a publish was refused; the TCP and HTTP layers add their own error codes. */
@@ -11,6 +11,14 @@ export class PublishError extends Error {}
 
 /** Records moved from the topic's disk queue to its channels per event-loop turn. */
 const DRAIN_BATCH = 1000;
+
+/** Where a publish stores its messages (see Topic.publish). */
+const enum Route {
+  Memory,
+  TopicDisk,
+  ChannelDisks,
+  ChannelsDeferred,
+}
 
 /**
  * A topic owns the shared memory queue: each message is stored once and every
@@ -24,6 +32,11 @@ export class Topic {
   readonly ephemeral: boolean;
   paused = false;
   deleted = false;
+  /**
+   * Channel discovery is running (see beginDiscovery): the topic holds every
+   * message as if it had no channel, and its channels start at the held base.
+   */
+  discovering = false;
 
   private readonly queue = new MessageRing();
   /** Hands a queued message to the disk writers without allocating. */
@@ -59,6 +72,7 @@ export class Topic {
 
   /** End of what channels may read: everything, or what came before a pause. */
   get visibleEnd(): number {
+    if (this.discovering) return this.basePosition;
     return this.paused ? this.pausedAt : this.basePosition + this.queue.length;
   }
 
@@ -93,60 +107,94 @@ export class Topic {
    * offset and a length per message) and hands them to the channels. The topic
    * keeps `source`: the caller must not reuse it. Returns false when an ephemeral
    * topic had to drop them (as nsqd, the publisher still gets OK); throws
-   * PublishError when they cannot be stored.
+   * PublishError when they cannot be stored, and then nothing of them stays.
+   *
+   * Where they go: a deferred message (DPUB) straight to each channel, on disk;
+   * while the topic holds messages itself (no channel yet, paused, or a backlog on
+   * its disk) to its memory queue while there is room, else its disk; otherwise to
+   * the shared memory queue, or with no room there (--mem-queue-size=0) to each
+   * channel's disk.
    */
   publish(source: Uint8Array, spans: readonly number[], count: number, deferMs: number): boolean {
     if (this.deleted) throw new PublishError("exiting");
+    const channels = this.channelList;
+    const holding = channels.length === 0 || this.paused || this.discovering || this.backendDepth > 0;
+    let route: Route;
+    if (deferMs > 0 && count === 1 && channels.length > 0 && !this.paused && !this.discovering) route = Route.ChannelsDeferred;
+    else if (!holding) route = this.makeRoom(count) ? Route.Memory : Route.ChannelDisks;
+    else if (deferMs === 0 && this.holdsInMemory(count)) route = Route.Memory;
+    else if (this.disk !== null) route = Route.TopicDisk; // a held DPUB too: on disk it keeps its due time
+    else if (this.holdsInMemory(count)) route = Route.Memory;
+    else {
+      this.dropCount += count;
+      return false;
+    }
     const nsqd = this.nsqd;
     const nowMs = Date.now();
     const timestamp = nsqd.clock.nowNs();
     const node = nsqd.ids.node;
-    const channels = this.channelList;
-    const direct = deferMs > 0 && channels.length > 0 && !this.paused;
-    const holding = channels.length === 0 || this.paused || this.backendDepth > 0;
-    if (!direct && holding && !this.canHold(count)) {
-      this.dropCount += count;
-      return false;
-    }
-    const toMemory = direct || (holding ? this.holdsInMemory(count) : this.makeRoom(count));
     let bytes = 0;
+    if (route === Route.Memory) {
+      for (let i = 0; i < count; i++) {
+        const length = spans[2 * i + 1];
+        bytes += length;
+        this.queue.push(nsqd.ids.next(nowMs), node, timestamp, deferMs, source, spans[2 * i], length);
+      }
+    } else {
+      bytes = this.store(route, source, spans, count, deferMs > 0 ? nowMs + deferMs : 0, nowMs, timestamp, node);
+    }
+    this.messageCount += count;
+    this.messageBytes += bytes;
+    if (holding) this.scheduleDrain();
+    else if (route !== Route.ChannelsDeferred) for (let c = 0; c < channels.length; c++) channels[c].pump();
+    return true;
+  }
+
+  /**
+   * Writes messages to disk as one unit (see DiskStore.beginUnit): all of them
+   * are stored, or none and PublishError is thrown. Returns their body bytes.
+   */
+  private store(
+    route: Route,
+    source: Uint8Array,
+    spans: readonly number[],
+    count: number,
+    dueMs: number,
+    nowMs: number,
+    timestamp: number,
+    node: number,
+  ): number {
+    const ids = this.nsqd.ids;
+    const channels = this.channelList;
     const slot = this.slot;
     slot.node = node;
     slot.timestamp = timestamp;
     slot.source = source;
-    for (let i = 0; i < count; i++) {
-      const offset = spans[2 * i];
-      const length = spans[2 * i + 1];
-      const sequence = nsqd.ids.next(nowMs);
-      bytes += length;
-      if (toMemory && !direct) {
-        this.queue.push(sequence, node, timestamp, deferMs, source, offset, length);
-        continue;
+    let bytes = 0;
+    const store = this.nsqd.store;
+    store.beginUnit();
+    try {
+      for (let i = 0; i < count; i++) {
+        slot.sequence = ids.next(nowMs);
+        slot.offset = spans[2 * i];
+        slot.length = spans[2 * i + 1];
+        bytes += slot.length;
+        if (route === Route.TopicDisk) writeMessageRecord(this.disk!, slot, 0, dueMs);
+        else if (route === Route.ChannelDisks) for (let c = 0; c < channels.length; c++) channels[c].writeOverflow(slot, dueMs);
+        else for (let c = 0; c < channels.length; c++) channels[c].writeDeferred(slot, dueMs);
       }
-      slot.sequence = sequence;
-      slot.offset = offset;
-      slot.length = length;
-      if (direct) {
-        for (let c = 0; c < channels.length; c++) channels[c].putDeferred(slot, nowMs + deferMs);
-      } else if (holding) {
-        writeMessageRecord(this.disk!, slot, 0);
-      } else {
-        for (let c = 0; c < channels.length; c++) channels[c].overflow(slot);
-      }
+      store.commitUnit();
+    } catch (err) {
+      store.abortUnit();
+      slot.forget();
+      throw new PublishError(`disk write failed - ${(err as Error).message}`);
+    }
+    if (route === Route.ChannelsDeferred) {
+      // a DPUB is one message, so each channel's last record is this one
+      for (let c = 0; c < channels.length; c++) channels[c].acceptDeferred(slot, dueMs);
     }
     slot.forget();
-    // written to disk now, not at the turn's barrier: a failed write must fail this publish
-    if (!toMemory) this.writeToDisk();
-    this.messageCount += count;
-    this.messageBytes += bytes;
-    if (holding) this.scheduleDrain();
-    else if (!direct) for (let c = 0; c < channels.length; c++) channels[c].pump();
-    return true;
-  }
-
-  /** Without channels (or paused) the topic keeps messages itself: in memory, else on disk. */
-  private canHold(count: number): boolean {
-    return this.disk !== null || this.holdsInMemory(count);
+    return bytes;
   }
 
   private holdsInMemory(count: number): boolean {
@@ -159,8 +207,9 @@ export class Topic {
   /**
    * Ensures the memory queue can take `count` more messages: lets go of what every
    * channel has read, then makes the channels furthest behind move their oldest
-   * messages to disk (ephemeral ones drop them). False only when `count` exceeds
-   * the memory limit itself (e.g. --mem-queue-size=0).
+   * messages to disk (ephemeral ones drop them), as one unit: if the disk refuses,
+   * nothing moved and PublishError is thrown. False only when `count` exceeds the
+   * memory limit itself (e.g. --mem-queue-size=0).
    */
   private makeRoom(count: number): boolean {
     const limit = this.memoryLimit;
@@ -170,26 +219,20 @@ export class Topic {
     if (count > limit) return false;
     const keepFrom = this.basePosition + (this.queue.length + count - limit);
     const channels = this.channelList;
-    const cursors = channels.map((c) => c.cursor);
-    for (const channel of channels) channel.spillUntil(keepFrom);
+    const store = this.nsqd.store;
+    store.beginUnit();
     try {
-      this.writeToDisk();
+      for (let c = 0; c < channels.length; c++) channels[c].writeSpill(keepFrom);
+      store.commitUnit();
     } catch (err) {
-      // nothing was spilled after all: the messages are still in memory
-      for (let c = 0; c < channels.length; c++) channels[c].cursor = cursors[c];
-      throw err;
-    }
-    this.release();
-    return true;
-  }
-
-  /** Writes what publishing buffered for the disk queues; a failure refuses the publish. */
-  private writeToDisk(): void {
-    try {
-      this.nsqd.store.writePending();
-    } catch (err) {
+      store.abortUnit();
+      this.slot.forget();
       throw new PublishError(`disk write failed - ${(err as Error).message}`);
     }
+    this.slot.forget();
+    for (let c = 0; c < channels.length; c++) channels[c].acceptSpill(keepFrom);
+    this.release();
+    return true;
   }
 
   /** Frees the messages every channel has read. Without channels the topic keeps all. */
@@ -203,45 +246,77 @@ export class Topic {
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled || this.backendDepth === 0 || this.channelList.length === 0 || this.paused) return;
+    if (this.drainScheduled || this.backendDepth === 0 || this.channelList.length === 0 || this.paused || this.discovering) {
+      return;
+    }
     this.drainScheduled = true;
     setImmediate(this.drainNow);
   }
 
   /**
    * Moves messages from the topic's disk queue to its channels, a batch per turn:
-   * into memory while there is room, or (--mem-queue-size=0) to each channel's disk.
+   * into memory, where the channels furthest behind make room by spilling as when
+   * publishing (waiting for them would starve the channels that read), or
+   * (--mem-queue-size=0, and deferred messages, which stay on disk) to each
+   * channel's disk. The topic's queue deletes a segment once read, so the batch's
+   * records for the channels' disks are one unit: if the disks refuse them, they
+   * stay in memory instead and draining pauses.
    */
   private drain(): void {
     this.drainScheduled = false;
     const disk = this.disk;
-    if (disk === null || this.deleted || this.paused || this.channelList.length === 0) return;
+    if (disk === null || this.deleted || this.paused || this.discovering || this.channelList.length === 0) return;
     const limit = this.memoryLimit;
+    const now = Date.now();
+    const toDisk: Delivery[] = [];
+    const dues: number[] = [];
     let moved = 0;
     while (moved < DRAIN_BATCH && disk.depth > 0) {
-      if (limit > 0 && this.queue.length >= limit) {
-        this.release();
-        if (this.queue.length >= limit) break; // resumes from release() when channels read on
-      }
+      if (limit > 0 && this.queue.length >= limit && !this.spillForDrain()) break;
       const payload = disk.readNext();
       if (payload === null) break;
       const m = readMessageRecord(payload, this.nsqd.newSequence, this.nsqd.ids.node);
+      const dueMs = disk.lastReadDueMs > now ? disk.lastReadDueMs : 0;
       moved++;
-      if (limit > 0) {
+      if (limit > 0 && dueMs === 0) {
         this.enqueue(m);
         continue;
       }
-      try {
-        for (const channel of this.channelList) channel.overflow(m);
-        this.nsqd.store.writePending();
-      } catch {
-        // the channels' disks refused it: keep it in memory rather than lose it, and pause draining
-        this.enqueue(m);
-        break;
-      }
+      toDisk.push(m);
+      dues.push(dueMs);
     }
+    if (toDisk.length > 0 && !this.drainToChannelDisks(toDisk, dues)) moved = 0;
     for (const channel of this.channelList) channel.pump();
     if (moved === DRAIN_BATCH) this.scheduleDrain();
+  }
+
+  /** Writes drained messages to every channel's disk as one unit; false (kept in memory) if refused. */
+  private drainToChannelDisks(messages: Delivery[], dues: number[]): boolean {
+    const channels = this.channelList;
+    const store = this.nsqd.store;
+    store.beginUnit();
+    try {
+      for (let i = 0; i < messages.length; i++) {
+        for (let c = 0; c < channels.length; c++) channels[c].writeOverflow(messages[i], dues[i]);
+      }
+      store.commitUnit();
+      return true;
+    } catch (err) {
+      store.abortUnit();
+      this.nsqd.logger.error(`TOPIC(${this.name}): cannot move messages to the channels' disks - ${(err as Error).message}`);
+      for (const m of messages) this.enqueue(m);
+      return false;
+    }
+  }
+
+  /** makeRoom for one drained message; false (logged) when a channel's disk refused the spill. */
+  private spillForDrain(): boolean {
+    try {
+      return this.makeRoom(1);
+    } catch (err) {
+      this.nsqd.logger.error(`TOPIC(${this.name}): ${(err as Error).message}`);
+      return false;
+    }
   }
 
   private enqueue(m: MessageData): void {
@@ -253,8 +328,9 @@ export class Topic {
   getChannel(name: string): Channel {
     let channel = this.channels.get(name);
     if (channel !== undefined) return channel;
-    // the first channel takes over what the topic held; later ones start at the end
-    const start = this.channelList.length === 0 ? this.basePosition : this.endPosition;
+    // the first channel takes over what the topic held; later ones start at the end,
+    // except during discovery, when every channel gets all of it
+    const start = this.channelList.length === 0 || this.discovering ? this.basePosition : this.endPosition;
     channel = new Channel(name, this, start);
     this.channels.set(name, channel);
     this.channelList = [...this.channels.values()];
@@ -278,6 +354,31 @@ export class Topic {
     this.nsqd.notify("channel-deleted", this, channel);
     if (this.channelList.length === 0 && this.ephemeral) this.nsqd.deleteTopic(this.name);
     return true;
+  }
+
+  // ---- channel discovery ----
+  // A new topic asks the cluster (nsqlookupd) which channels it has elsewhere, so
+  // that its first messages reach every one of them. Publishing does not wait for
+  // the answer: until endDiscovery the topic holds messages as it does without
+  // channels (memory, then its own disk queue), and each channel created meanwhile
+  // (by a SUB, or by endDiscovery) starts at the held base. Delivery starts at the end.
+
+  /** Starts holding; called right after creation, before the first publish. */
+  beginDiscovery(): void {
+    this.discovering = true;
+  }
+
+  /** Creates the channels found (names already checked) and starts delivering to all channels. */
+  endDiscovery(channelNames: readonly string[]): void {
+    if (!this.discovering || this.deleted) return;
+    try {
+      for (const name of channelNames) this.getChannel(name);
+    } finally {
+      // whatever happened, the topic must not hold its messages for ever
+      this.discovering = false;
+      for (const channel of this.channelList) channel.pump();
+      this.scheduleDrain();
+    }
   }
 
   // ---- administration ----
@@ -320,7 +421,11 @@ export class Topic {
     const disk = this.disk;
     if (disk === null) return;
     const from = this.channelList.length === 0 ? this.basePosition : this.visibleEnd;
-    for (let p = from; p < this.endPosition; p++) writeMessageRecord(disk, this.slotAt(p), 0);
+    for (let p = from; p < this.endPosition; p++) {
+      const slot = this.slotAt(p);
+      // a deferred message keeps its due time: its publish time plus the delay
+      writeMessageRecord(disk, slot, 0, slot.deferMs > 0 ? Math.floor(slot.timestamp / 1e6) + slot.deferMs : 0);
+    }
   }
 
   /** Stops everything; `deleteData` also removes the disk queues (topic deleted). */

@@ -15,7 +15,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../core/logger.ts";
-import { readInt32BE, writeUint32BE } from "../protocol/frames.ts";
+import { readUint32BE, readUint64BE, writeUint32BE, writeUint64BE } from "../protocol/frames.ts";
+import { JournalWriter, keyFileNum, keyOffset, recordKey, replayJournal, type JournalState } from "./journal.ts";
 import { formatPositions, readPositions, writeFileAtomic, type QueuePositions } from "./metadata-file.ts";
 
 export interface DiskQueueOptions {
@@ -29,17 +30,82 @@ export interface DiskQueueOptions {
   logger: Logger;
   /** Called at the first write after the queue was last flushed (the store's barrier). */
   onWrite: (queue: DiskQueue) => void;
+  /** The store's write unit, which this queue joins at its first record while one is open. */
+  unit?: WriteUnit;
 }
+
+/**
+ * Records that are stored together or not at all: one publish (its message in
+ * every channel's queue, and what a spill moves) is one unit. Queues join it at
+ * their first record; commit() writes them all, or takes every one of them back.
+ */
+export class WriteUnit {
+  open = false;
+  readonly queues: DiskQueue[] = [];
+
+  begin(): void {
+    this.open = true;
+  }
+
+  /** Writes the unit's records (page cache); on failure none of them stays, and the error is thrown. */
+  commit(): void {
+    const queues = this.queues;
+    try {
+      for (let i = 0; i < queues.length; i++) queues[i].flush();
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+    for (let i = 0; i < queues.length; i++) queues[i].endUnit();
+    this.close();
+  }
+
+  rollback(): void {
+    for (const queue of this.queues) queue.rollbackUnit();
+    this.close();
+  }
+
+  private close(): void {
+    this.queues.length = 0;
+    this.open = false;
+  }
+}
+
+/** Lists the records read and not finished (key, due time or 0, attempts), for a journal snapshot. */
+export type HeldRecordLister = (each: (key: number, dueMs: number, attempts: number) => void) => void;
+
+/** A record that was held (read, not finished) when the queue last stopped. */
+export interface RecoveredRecord {
+  key: number;
+  /** A copy of the payload. */
+  payload: Uint8Array;
+  /** When it is due again (ms since the epoch; 0: now). */
+  dueMs: number;
+  /** Deliveries so far, or -1 when the record's own count stands. */
+  attempts: number;
+}
+
+/** Set in a record's size word when an 8-byte due time (ms since the epoch) precedes the payload. */
+const DUE_FLAG = 0x80000000;
+/** The journal is rewritten as a snapshot once it grows past this. */
+const JOURNAL_COMPACT_BYTES = 4 * 1024 * 1024;
 
 const WRITE_BUFFER_FLUSH = 64 * 1024;
 const READ_AHEAD = 1024 * 1024;
 
 /**
  * One FIFO of records on disk: append-only segment files of `[4-byte size][payload]`
- * rolled at maxBytesPerFile, read back in order, each finished segment deleted once
- * read. Writes are buffered in memory and reach the file on flush(); sync() adds
- * fsync and persists the read/write positions. All file access is synchronous: it
- * is page-cache work, and fsync happens only when asked for.
+ * rolled at maxBytesPerFile, read back in order. Writes are buffered in memory and
+ * reach the file on flush(); sync() adds fsync and persists the read/write
+ * positions. All file access is synchronous: it is page-cache work, and fsync
+ * happens only when asked for.
+ *
+ * A plain queue (a topic's) deletes a segment once it is read. A retaining queue
+ * (a channel's, see retainReads) keeps each record until finish() and journals
+ * what became of the records it handed out, so a restart finds every record that
+ * was in flight, requeued or deferred. A record may carry a due time (deferred
+ * messages): bit 31 of its size word is set and 8 bytes of due time precede the
+ * payload.
  */
 export class DiskQueue {
   depth = 0;
@@ -51,9 +117,8 @@ export class DiskQueue {
 
   private writeFd = -1;
   private wbuf = new Uint8Array(WRITE_BUFFER_FLUSH * 2);
+  /** Buffered bytes: the file holds the write segment up to writePos - wlen. */
   private wlen = 0;
-  /** Records in wbuf (not yet written to the file). */
-  private wrecords = 0;
   /** Records written since the last fsync. */
   unsynced = 0;
   /** A syncDataInBackground fsync is running. */
@@ -62,12 +127,49 @@ export class DiskQueue {
   dirty = false;
   private positionsDirty = false;
 
+  /** Key and due time of the record reserveRecord() last appended. */
+  lastWriteKey = 0;
+  private lastWriteDueMs = 0;
+  /** Key and due time (0: none) of the record readNext() last returned. */
+  lastReadKey = 0;
+  lastReadDueMs = 0;
+  /** Attempts the journal recorded for the last record read, or -1 (the record's own count). */
+  lastReadAttempts = -1;
+  /** The last record read was delivered before a restart without the journal saying more (count one more attempt). */
+  lastReadRedelivered = false;
+
   private readFd = -1;
   private readFdFileNum = -1;
   private readFileSize = 0;
   private rbuf = new Uint8Array(READ_AHEAD);
   private rbufOffset = 0;
   private rbufLength = 0;
+
+  // ---- retaining queues only ----
+  private journal: JournalWriter | null = null;
+  private heldRecords: HeldRecordLister | null = null;
+  /** Records read and not finished, per segment number. */
+  private readonly outstanding = new Map<number, number>();
+  /** Segments read to the end whose records are not all finished yet. */
+  private readonly readThrough = new Set<number>();
+  /** Records after the journal's read position that were finished, or requeued, before a restart. */
+  private finishedAhead: Set<number> | null = null;
+  private journaledAhead: JournalState["held"] | null = null;
+  /** Records held before the reader reached them (see takeLastWritten): the reader skips them. */
+  private readonly takenAhead = new Set<number>();
+  /** The journal file has its snapshot header (it is written before the first record is held). */
+  private journalStarted = false;
+  /** Read position last written to the journal (a READ entry). */
+  private journaledReadKey = 0;
+  /** Records before this key were delivered before the restart (the journal's last READ entry). */
+  private deliveredBefore = 0;
+
+  // ---- the open write unit (see beginUnit) ----
+  private unitOpen = false;
+  private unitFileNum = 0;
+  private unitPos = 0;
+  private unitDepth = 0;
+  private unitUnsynced = 0;
 
   constructor(private readonly opts: DiskQueueOptions) {
     this.open();
@@ -85,6 +187,10 @@ export class DiskQueue {
     return join(this.opts.dataPath, `${this.opts.name}.diskqueue.meta.dat`);
   }
 
+  private get journalPath(): string {
+    return join(this.opts.dataPath, `${this.opts.name}.diskqueue.journal.dat`);
+  }
+
   /** Numbers of this queue's segment files present on disk, ascending. */
   private listSegments(): number[] {
     const prefix = `${this.opts.name}.diskqueue.`;
@@ -100,29 +206,40 @@ export class DiskQueue {
   // ---- writing ----
 
   /**
-   * Appends a record of `payloadLength` bytes and returns where its payload starts
-   * in `writeBuffer`; the caller writes the payload there before the next call.
+   * Appends a record of `payloadLength` bytes, due at `dueMs` (0: at once), and
+   * returns where its payload starts in `writeBuffer`; the caller writes the
+   * payload there before the next call. May flush or roll to a new segment, and
+   * so throw a write error.
    */
-  reserveRecord(payloadLength: number): number {
-    const recordLength = 4 + payloadLength;
+  reserveRecord(payloadLength: number, dueMs = 0): number {
+    const unit = this.opts.unit;
+    if (unit !== undefined && unit.open && !this.unitOpen) {
+      this.beginUnit();
+      unit.queues.push(this);
+    }
+    const headerLength = dueMs > 0 ? 12 : 4;
+    const recordLength = headerLength + payloadLength;
     if (this.writePos > 0 && this.writePos + recordLength > this.opts.maxBytesPerFile) this.roll();
     if (this.wlen >= WRITE_BUFFER_FLUSH || this.wlen + recordLength > this.wbuf.length) {
       this.flush();
       if (recordLength > this.wbuf.length) this.wbuf = new Uint8Array(recordLength);
     }
-    if (!this.dirty) {
-      this.dirty = true;
-      this.opts.onWrite(this);
-    }
+    this.markDirty();
     const pos = this.wlen;
-    writeUint32BE(this.wbuf, pos, payloadLength);
+    if (dueMs > 0) {
+      writeUint32BE(this.wbuf, pos, (payloadLength | DUE_FLAG) >>> 0);
+      writeUint64BE(this.wbuf, pos + 4, dueMs);
+    } else {
+      writeUint32BE(this.wbuf, pos, payloadLength);
+    }
+    this.lastWriteKey = recordKey(this.writeFileNum, this.writePos);
+    this.lastWriteDueMs = dueMs;
     this.wlen += recordLength;
-    this.wrecords++;
     this.writePos += recordLength;
     this.depth++;
     this.unsynced++;
     this.positionsDirty = true;
-    return pos + 4;
+    return pos + headerLength;
   }
 
   /** Where reserveRecord's payloads go. */
@@ -130,13 +247,20 @@ export class DiskQueue {
     return this.wbuf;
   }
 
+  private markDirty(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.opts.onWrite(this);
+  }
+
   /**
-   * Writes buffered records to the current segment (page cache; no fsync). If the
-   * write fails (e.g. ENOSPC) the segment is cut back to where it was and the
-   * buffered records are dropped, so nothing half-written stays behind: their
-   * publishers are told it failed.
+   * Writes buffered records (and journal entries) to their files: page cache, no
+   * fsync. If a write fails (e.g. ENOSPC) the segment is cut back to where it was
+   * and the records stay buffered: nothing half-written stays behind, and the
+   * caller decides whether to try again or roll them back (rollbackUnit).
    */
   flush(): void {
+    this.flushJournal();
     if (this.wlen === 0) return;
     const committed = this.writePos - this.wlen;
     try {
@@ -144,22 +268,39 @@ export class DiskQueue {
       let off = 0;
       while (off < this.wlen) off += writeSync(this.writeFd, this.wbuf, off, this.wlen - off);
     } catch (err) {
-      if (this.writeFd >= 0) {
-        try {
-          ftruncateSync(this.writeFd, committed);
-        } catch {
-          // the file keeps a torn tail; start-up recovery cuts it off
-        }
-      }
-      this.depth -= this.wrecords;
-      this.unsynced = Math.max(0, this.unsynced - this.wrecords);
-      this.writePos = committed;
-      this.wlen = 0;
-      this.wrecords = 0;
+      this.truncateWriteFile(committed);
       throw err;
     }
     this.wlen = 0;
-    this.wrecords = 0;
+  }
+
+  private flushJournal(): void {
+    const journal = this.journal;
+    if (journal === null || !this.journalStarted) return;
+    if (journal.size > JOURNAL_COMPACT_BYTES) return this.compactJournal();
+    const readKey = recordKey(this.readFileNum, this.readPos);
+    if (readKey > this.journaledReadKey) {
+      journal.readUpTo(readKey);
+      this.journaledReadKey = readKey;
+    }
+    journal.flush();
+  }
+
+  /** Cuts the write segment back to `length` bytes after a failed or rolled-back write. */
+  private truncateWriteFile(length: number): void {
+    if (this.writeFd < 0) return;
+    try {
+      ftruncateSync(this.writeFd, length);
+    } catch (err) {
+      // appends must not land after bytes the positions do not know of: continue in a new segment
+      this.opts.logger.error(
+        `DISKQUEUE(${this.opts.name}): cannot cut segment ${this.writeFileNum} back to ${length} bytes - ${(err as Error).message}; continuing in a new segment`,
+      );
+      closeSync(this.writeFd);
+      this.writeFd = -1;
+      this.writeFileNum++;
+      this.writePos = this.wlen;
+    }
   }
 
   /** Starts the next segment file. */
@@ -175,18 +316,68 @@ export class DiskQueue {
     this.positionsDirty = true;
   }
 
+  /**
+   * Joins a write unit (see WriteUnit): the records reserved from now on either
+   * all stay (endUnit) or all go (rollbackUnit), whatever flushes or segment
+   * rolls happen in between.
+   */
+  private beginUnit(): void {
+    this.unitOpen = true;
+    this.unitFileNum = this.writeFileNum;
+    this.unitPos = this.writePos;
+    this.unitDepth = this.depth;
+    this.unitUnsynced = this.unsynced;
+  }
+
+  endUnit(): void {
+    this.unitOpen = false;
+  }
+
+  /** Removes every record reserved since beginUnit, from the buffer and the files. */
+  rollbackUnit(): void {
+    if (!this.unitOpen) return;
+    this.unitOpen = false;
+    if (this.writeFileNum !== this.unitFileNum) {
+      // rolled meanwhile: the newer segments hold only this unit's records
+      if (this.writeFd >= 0) closeSync(this.writeFd);
+      this.writeFd = -1;
+      for (let num = this.unitFileNum + 1; num <= this.writeFileNum; num++) rmSync(this.segmentPath(num), { force: true });
+      this.writeFileNum = this.unitFileNum;
+      this.wlen = 0;
+      try {
+        this.writeFd = openSync(this.segmentPath(this.writeFileNum), "a");
+      } catch {
+        // reopened by the next flush
+      }
+      this.truncateWriteFile(this.unitPos);
+    } else if (this.unitPos >= this.writePos - this.wlen) {
+      this.wlen -= this.writePos - this.unitPos; // still buffered
+    } else {
+      this.wlen = 0;
+      this.truncateWriteFile(this.unitPos);
+    }
+    if (this.writeFileNum === this.unitFileNum) this.writePos = this.unitPos;
+    this.depth = this.unitDepth;
+    this.unsynced = this.unitUnsynced;
+    this.positionsDirty = true;
+  }
+
   /** Flushes, fsyncs the data, and persists positions. */
   sync(): void {
-    this.flush();
-    if (this.writeFd >= 0 && this.unsynced > 0) fsyncSync(this.writeFd);
-    this.unsynced = 0;
+    this.syncData();
     if (this.positionsDirty) this.persistPositions();
   }
 
-  /** fsync of the data only (group commit); positions follow with the next sync(). */
+  /** Records and journal entries written since their last fsync (what --sync-every counts). */
+  get unsyncedWrites(): number {
+    return this.journal === null ? this.unsynced : this.unsynced + this.journal.unsynced;
+  }
+
+  /** fsync of the data and journal (group commit); positions follow with the next sync(). */
   syncData(): void {
     this.flush();
     if (this.writeFd >= 0 && this.unsynced > 0) fsyncSync(this.writeFd);
+    this.journal?.syncData();
     this.unsynced = 0;
   }
 
@@ -198,6 +389,7 @@ export class DiskQueue {
    */
   syncDataInBackground(onError: (err: Error) => void): void {
     this.flush();
+    if (this.journal !== null) this.journal.unsynced = 0; // its fsync comes with the next sync()
     if (this.backgroundSync || this.writeFd < 0 || this.unsynced === 0) return;
     this.unsynced = 0;
     this.backgroundSync = true;
@@ -228,9 +420,39 @@ export class DiskQueue {
 
   /**
    * The next record's payload, or null when the queue is empty. The view is valid
-   * until the next call. A segment that cannot be read is moved aside as `.bad`.
+   * until the next call; lastReadKey, lastReadDueMs and lastReadAttempts describe
+   * it. A segment that cannot be read is moved aside as `.bad`.
    */
   readNext(): Uint8Array | null {
+    for (;;) {
+      const payload = this.readRecord();
+      if (payload === null || this.journal === null) return payload;
+      const key = this.lastReadKey;
+      // finished before a restart, or held already: skipped, and depth never counted them
+      const skip =
+        (this.finishedAhead !== null && this.finishedAhead.delete(key)) || (this.takenAhead.size > 0 && this.takenAhead.delete(key));
+      if (skip) {
+        this.depth++;
+        continue;
+      }
+      this.lastReadAttempts = -1;
+      this.lastReadRedelivered = key < this.deliveredBefore;
+      if (this.journaledAhead !== null) {
+        const held = this.journaledAhead.get(key);
+        if (held !== undefined) {
+          this.journaledAhead.delete(key);
+          this.lastReadAttempts = held.attempts;
+          this.lastReadRedelivered = false;
+          if (held.dueMs > this.lastReadDueMs) this.lastReadDueMs = held.dueMs;
+        }
+      }
+      if (!this.journalStarted) this.startJournal(key);
+      this.hold(keyFileNum(key));
+      return payload;
+    }
+  }
+
+  private readRecord(): Uint8Array | null {
     for (;;) {
       if (this.readFileNum === this.writeFileNum && this.readPos >= this.writePos) {
         if (this.depth !== 0) this.depth = 0;
@@ -253,17 +475,22 @@ export class DiskQueue {
         this.badSegment(`incomplete record header at offset ${this.readPos}`);
         continue;
       }
-      const size = readInt32BE(this.rbuf, header);
+      const word = readUint32BE(this.rbuf, header);
+      const size = (word & ~DUE_FLAG) >>> 0;
+      const headerLength = word & DUE_FLAG ? 12 : 4;
       if (size < this.opts.minRecordSize || size > this.opts.maxRecordSize) {
-        this.badSegment(`invalid record size ${size} at offset ${this.readPos}`);
+        this.badSegment(`invalid record size ${word | 0} at offset ${this.readPos}`);
         continue;
       }
-      const payload = this.bufferAt(this.readPos + 4, size, end);
-      if (payload < 0) {
+      const start = this.bufferAt(this.readPos + 4, headerLength - 4 + size, end);
+      if (start < 0) {
         this.badSegment(`record of ${size} bytes at offset ${this.readPos} runs past the end`);
         continue;
       }
-      this.readPos += 4 + size;
+      this.lastReadKey = recordKey(this.readFileNum, this.readPos);
+      this.lastReadDueMs = headerLength === 12 ? readUint64BE(this.rbuf, start) : 0;
+      const payload = start + headerLength - 4;
+      this.readPos += headerLength + size;
       if (this.depth > 0) this.depth--;
       this.positionsDirty = true;
       return this.rbuf.subarray(payload, payload + size);
@@ -311,14 +538,15 @@ export class DiskQueue {
     return offset - this.rbufOffset;
   }
 
-  /** Done with a segment: delete it and move to the next. */
+  /** Done with a segment: move to the next; delete it unless records in it are still held. */
   private finishReadFile(): void {
     const finished = this.readFileNum;
     this.closeReadFile();
     this.readFileNum++;
     this.readPos = 0;
     this.positionsDirty = true;
-    rmSync(this.segmentPath(finished), { force: true });
+    if (this.outstanding.has(finished)) this.readThrough.add(finished);
+    else rmSync(this.segmentPath(finished), { force: true });
   }
 
   /** Moves the current read segment aside as `.bad` and continues with the next one. */
@@ -327,22 +555,160 @@ export class DiskQueue {
     const path = this.segmentPath(num);
     this.closeReadFile();
     if (num === this.writeFileNum) {
-      this.flush();
+      this.wlen = 0; // the buffered records follow the corrupt part: they go with it
       if (this.writeFd >= 0) closeSync(this.writeFd);
       this.writeFd = -1;
       this.writeFileNum++;
       this.writePos = 0;
     }
     if (existsSync(path)) renameSync(path, `${path}.bad`);
+    this.outstanding.delete(num); // held records of it keep their copies in memory
     this.readFileNum = num + 1;
     this.readPos = 0;
     const before = this.depth;
-    this.depth = this.countRecords(this.readFileNum, 0);
+    this.depth = this.countRecords(this.readFileNum, 0, this.writeFileNum, Number.MAX_SAFE_INTEGER);
     this.positionsDirty = true;
     this.opts.logger.error(
       `DISKQUEUE(${this.opts.name}): segment ${num} is corrupt (${reason}); moved aside as ${path}.bad, ` +
         `about ${Math.max(0, before - this.depth)} messages lost, ${this.depth} remain`,
     );
+  }
+
+  // ---- records held until finished (retaining queues) ----
+
+  /**
+   * Makes this queue keep every record it hands out until finish(), with a
+   * journal of what became of them. Returns the records that were held when the
+   * queue last stopped (in flight, requeued or deferred), to hand out again; the
+   * queue reads on after them, skipping what was finished.
+   */
+  retainReads(heldRecords: HeldRecordLister): RecoveredRecord[] {
+    this.heldRecords = heldRecords;
+    this.journal = new JournalWriter(this.journalPath);
+    const state = replayJournal(this.journalPath);
+    if (state === null) return []; // no journal yet, or a queue from before journals: what was read is finished
+    this.journalStarted = true;
+    this.journaledReadKey = state.readMark;
+    this.deliveredBefore = state.readMark;
+    this.closeReadFile();
+    this.readFileNum = keyFileNum(state.readKey);
+    this.readPos = keyOffset(state.readKey);
+    if (state.readKey > recordKey(this.writeFileNum, this.writePos)) {
+      // the journal is ahead of the segment files (they were lost): nothing to read back
+      this.readFileNum = this.writeFileNum;
+      this.readPos = this.writePos;
+    }
+    this.positionsDirty = true;
+    this.depth = Math.max(0, this.countRecords(this.readFileNum, this.readPos, this.writeFileNum, this.writePos) - state.finishedAhead.size);
+    if (state.finishedAhead.size > 0) this.finishedAhead = state.finishedAhead;
+    const now = Date.now();
+    const recovered: RecoveredRecord[] = [];
+    const ahead = new Map<number, { dueMs: number; attempts: number }>();
+    for (const [key, held] of state.held) {
+      // what is due later is held at once (its deferral shows); the rest after R waits for the reader
+      const deferredAhead = key >= state.readKey && held.dueMs > now;
+      if (key >= state.readKey && !deferredAhead) {
+        ahead.set(key, held);
+        continue;
+      }
+      const payload = this.readAt(key);
+      if (payload === null) continue; // its segment was deleted: everything in it was finished
+      if (deferredAhead) {
+        this.takenAhead.add(key);
+        this.depth--;
+      }
+      this.hold(keyFileNum(key));
+      recovered.push({ key, payload, dueMs: Math.max(held.dueMs, this.lastReadDueMs), attempts: held.attempts });
+    }
+    recovered.sort((a, b) => a.key - b.key);
+    if (ahead.size > 0) this.journaledAhead = ahead;
+    // segments before the read position that hold nothing any more
+    for (const num of this.listSegments()) {
+      if (num >= this.readFileNum) break;
+      if (this.outstanding.has(num)) this.readThrough.add(num);
+      else rmSync(this.segmentPath(num), { force: true });
+    }
+    return recovered;
+  }
+
+  private hold(fileNum: number): void {
+    this.outstanding.set(fileNum, (this.outstanding.get(fileNum) ?? 0) + 1);
+  }
+
+  /** A held record is done (FIN): it is journaled, and its segment goes once nothing in it is held. */
+  finish(key: number): void {
+    this.journal!.finished(key);
+    this.markDirty();
+    this.release(keyFileNum(key));
+  }
+
+  /** A held record is due again at `dueMs` (0: now) after `attempts` deliveries (REQ, a time-out). */
+  requeue(key: number, dueMs: number, attempts: number): void {
+    this.journal!.requeued(key, dueMs, attempts);
+    this.markDirty();
+  }
+
+  private release(fileNum: number): void {
+    const left = (this.outstanding.get(fileNum) ?? 1) - 1;
+    if (left > 0) {
+      this.outstanding.set(fileNum, left);
+      return;
+    }
+    this.outstanding.delete(fileNum);
+    if (this.readThrough.delete(fileNum)) rmSync(this.segmentPath(fileNum), { force: true });
+  }
+
+  /**
+   * Holds the record just appended (reserveRecord) at once, before the reader
+   * reaches it: a deferred message goes to disk and straight into its channel's
+   * deferred set. The reader skips it when it gets there.
+   */
+  takeLastWritten(): void {
+    const key = this.lastWriteKey;
+    if (!this.journalStarted) this.startJournal(recordKey(this.readFileNum, this.readPos));
+    this.takenAhead.add(key);
+    this.depth--;
+    this.hold(keyFileNum(key));
+    this.requeue(key, this.lastWriteDueMs, 0); // so that a restart shows it as deferred at once
+  }
+
+  /**
+   * Writes the journal's first snapshot, before the first record is held: from
+   * then on a restart reads from `readKey` on, instead of from the saved read
+   * position, which may be past records in flight.
+   */
+  private startJournal(readKey: number): void {
+    this.journal!.snapshot(keyFileNum(readKey), keyOffset(readKey), this.heldRecords!);
+    this.journaledReadKey = readKey;
+    this.journalStarted = true;
+  }
+
+  private compactJournal(): void {
+    this.journal!.snapshot(this.readFileNum, this.readPos, this.heldRecords!);
+    this.journaledReadKey = recordKey(this.readFileNum, this.readPos);
+  }
+
+  /** The payload of the record at `key` (a copy), or null if it cannot be read; lastReadDueMs is set. */
+  private readAt(key: number): Uint8Array | null {
+    const path = this.segmentPath(keyFileNum(key));
+    let fd = -1;
+    try {
+      fd = openSync(path, "r");
+      const header = new Uint8Array(12);
+      if (readSync(fd, header, 0, 12, keyOffset(key)) < 4) return null;
+      const word = readUint32BE(header, 0);
+      const size = (word & ~DUE_FLAG) >>> 0;
+      if (size < this.opts.minRecordSize || size > this.opts.maxRecordSize) return null;
+      const headerLength = word & DUE_FLAG ? 12 : 4;
+      this.lastReadDueMs = headerLength === 12 ? readUint64BE(header, 4) : 0;
+      const payload = new Uint8Array(size);
+      if (readSync(fd, payload, 0, size, keyOffset(key) + headerLength) < size) return null;
+      return payload;
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
   }
 
   // ---- start-up ----
@@ -419,7 +785,7 @@ export class DiskQueue {
     for (let num = fileNum; num <= last; num++) {
       const path = this.segmentPath(num);
       if (!existsSync(path)) continue;
-      const { records, validEnd, size } = this.scanSegment(num, num === fileNum ? pos : 0);
+      const { records, validEnd, size } = this.scanSegment(num, num === fileNum ? pos : 0, Number.MAX_SAFE_INTEGER);
       count += records;
       this.writeFileNum = num;
       this.writePos = validEnd;
@@ -430,27 +796,30 @@ export class DiskQueue {
     return count;
   }
 
-  /** Counts the valid records of every segment from (fileNum, pos) on. */
-  private countRecords(fileNum: number, pos: number): number {
+  /** Counts the valid records from (fromFile, fromPos) up to (toFile, toPos). */
+  private countRecords(fromFile: number, fromPos: number, toFile: number, toPos: number): number {
     let count = 0;
-    for (let num = fileNum; num <= this.writeFileNum; num++) {
-      if (existsSync(this.segmentPath(num))) count += this.scanSegment(num, num === fileNum ? pos : 0).records;
+    for (let num = fromFile; num <= toFile; num++) {
+      if (!existsSync(this.segmentPath(num))) continue;
+      count += this.scanSegment(num, num === fromFile ? fromPos : 0, num === toFile ? toPos : Number.MAX_SAFE_INTEGER).records;
     }
     return count;
   }
 
-  private scanSegment(num: number, from: number): { records: number; validEnd: number; size: number } {
+  private scanSegment(num: number, from: number, until: number): { records: number; validEnd: number; size: number } {
     const fd = openSync(this.segmentPath(num), "r");
     try {
       const size = fstatSync(fd).size;
       const header = new Uint8Array(4);
       let pos = from;
       let records = 0;
-      while (pos + 4 <= size) {
+      while (pos + 4 <= size && pos < until) {
         readSync(fd, header, 0, 4, pos);
-        const len = readInt32BE(header, 0);
-        if (len < this.opts.minRecordSize || len > this.opts.maxRecordSize || pos + 4 + len > size) break;
-        pos += 4 + len;
+        const word = readUint32BE(header, 0);
+        const len = (word & ~DUE_FLAG) >>> 0;
+        const recordLength = (word & DUE_FLAG ? 12 : 4) + len;
+        if (len < this.opts.minRecordSize || len > this.opts.maxRecordSize || pos + recordLength > size) break;
+        pos += recordLength;
         records++;
       }
       return { records, validEnd: pos, size };
@@ -490,12 +859,14 @@ export class DiskQueue {
     this.persistPositions();
   }
 
-  /** Flushes, fsyncs, saves positions and closes files. */
+  /** Flushes, fsyncs, saves positions (and a journal snapshot) and closes files. */
   close(): void {
+    if (this.journalStarted) this.compactJournal();
     this.sync();
     this.persistPositions();
     if (this.writeFd >= 0) closeSync(this.writeFd);
     this.writeFd = -1;
+    this.journal?.close();
     this.closeReadFile();
   }
 
@@ -511,6 +882,13 @@ export class DiskQueue {
     if (this.writeFd >= 0) closeSync(this.writeFd);
     this.writeFd = -1;
     this.closeReadFile();
+    this.journal?.delete();
+    this.outstanding.clear();
+    this.readThrough.clear();
+    this.finishedAhead = null;
+    this.journaledAhead = null;
+    this.takenAhead.clear();
+    this.journalStarted = false;
     for (const num of this.listSegments()) rmSync(this.segmentPath(num), { force: true });
   }
 }

@@ -9,8 +9,9 @@ import type { DiskQueue } from "./disk-queue.ts";
  */
 export const MIN_RECORD_SIZE = MESSAGE_HEADER_SIZE;
 
-export function writeMessageRecord(queue: DiskQueue, message: MessageData, attempts: number): void {
-  const pos = queue.reserveRecord(MESSAGE_HEADER_SIZE + message.length);
+/** Appends `message` to `queue`, due at `dueMs` (ms since the epoch; 0: at once). */
+export function writeMessageRecord(queue: DiskQueue, message: MessageData, attempts: number, dueMs = 0): void {
+  const pos = queue.reserveRecord(MESSAGE_HEADER_SIZE + message.length, dueMs);
   const buf = queue.writeBuffer;
   writeUint64BE(buf, pos, message.timestamp);
   buf[pos + 8] = attempts >>> 8;

@@ -1,5 +1,5 @@
 import type { Logger } from "../core/logger.ts";
-import { DiskQueue } from "./disk-queue.ts";
+import { DiskQueue, WriteUnit } from "./disk-queue.ts";
 import { MIN_RECORD_SIZE } from "./message-record.ts";
 
 export interface DiskStoreOptions {
@@ -30,6 +30,8 @@ export class DiskStore {
 
   /** The last disk error, until a write succeeds again (nsqd's health). */
   lastError: string | null = null;
+  /** Groups the records of one publish (see WriteUnit). */
+  readonly unit = new WriteUnit();
 
   constructor(
     private readonly opts: DiskStoreOptions,
@@ -60,6 +62,7 @@ export class DiskStore {
       maxRecordSize: MIN_RECORD_SIZE + this.opts.maxMsgSize,
       logger: this.logger,
       onWrite: (q) => this.markDirty(q),
+      unit: this.unit,
     });
     this.queues.add(queue);
     return queue;
@@ -88,24 +91,27 @@ export class DiskStore {
   }
 
   /**
-   * Writes every buffered record to its file now (no fsync). Throws the first
-   * write error after trying every queue; the failed records are gone (see
-   * DiskQueue.flush), so the caller must not acknowledge them.
+   * Opens a write unit: every record reserved until commitUnit() is stored, or
+   * none is (see WriteUnit).
    */
-  writePending(): void {
-    let failure: unknown = null;
-    for (const queue of this.dirty) {
-      try {
-        queue.flush();
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-    if (failure !== null) {
-      this.onWriteError(failure);
-      throw failure;
+  beginUnit(): void {
+    this.unit.begin();
+  }
+
+  /** Writes the unit's records to their files (no fsync); on failure none stays and the error is thrown. */
+  commitUnit(): void {
+    try {
+      this.unit.commit();
+    } catch (err) {
+      this.onWriteError(err);
+      throw err;
     }
     this.recovered();
+  }
+
+  /** Takes back every record of the open unit (after an error while writing them). */
+  abortUnit(): void {
+    this.unit.rollback();
   }
 
   /** Writes this turn's records; fsyncs the queues that reached --sync-every. */
@@ -116,7 +122,7 @@ export class DiskStore {
       const queue = dirty[i];
       queue.dirty = false;
       try {
-        if (queue.unsynced < this.opts.syncEvery) queue.flush();
+        if (queue.unsyncedWrites < this.opts.syncEvery) queue.flush();
         else if (this.opts.syncEvery === 1) queue.syncData(); // the turn's OKs wait for this fsync
         else queue.syncDataInBackground(this.onBackgroundSyncError);
       } catch (err) {

@@ -1,4 +1,5 @@
 import type { Server } from "bun";
+import { requestTarget } from "./access-log.ts";
 import type { HttpContext } from "./context.ts";
 import { HttpError, errorResponse } from "./errors.ts";
 import { parseQuery, type Query } from "./query.ts";
@@ -44,8 +45,7 @@ export function nsqHandler(ctx: HttpContext, fn: RouteFn, log = true) {
     }
     const logger = ctx.nsqd.logger;
     if (log && logger.enabled("info")) {
-      const url = request.url;
-      const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
+      const path = requestTarget(request.url);
       const ip = server?.requestIP(request);
       const remote = ip ? `${ip.address}:${ip.port}` : "-";
       logger.info(`${response.status} ${request.method} ${path} (${remote}) ${formatElapsed(performance.now() - start)}`);

@@ -8,12 +8,6 @@ interface Sample {
   count: number;
 }
 
-/** Messages that left a channel for good (finished, or emptied): what consumers got through. */
-export function channelConsumed(channel: Channel): number {
-  const left = channel.messageCount - channel.depth - channel.inFlightCount - channel.deferredCount;
-  return left > 0 ? left : 0;
-}
-
 /**
  * Per-topic publish rates and per-channel receive and consume rates over a sliding
  * window (a minute by default), from counters sampled once a second by one timer.
@@ -54,7 +48,7 @@ export class RateTracker {
 
   /** Messages per second leaving the channel for good. */
   consumeRate(channel: Channel): number {
-    return this.rate(consumeKey(channel), channelConsumed(channel));
+    return this.rate(consumeKey(channel), channel.consumedCount);
   }
 
   private sample(): void {
@@ -63,7 +57,7 @@ export class RateTracker {
       this.record(topic, now, topic.messageCount);
       for (const channel of topic.channels.values()) {
         this.record(channel, now, channel.messageCount);
-        this.record(consumeKey(channel), now, channelConsumed(channel));
+        this.record(consumeKey(channel), now, channel.consumedCount);
       }
     }
     this.lastSampleAt = now;

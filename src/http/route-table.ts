@@ -39,7 +39,9 @@ export class RouteTable {
   }
 
   unmatched(request: Request): Response {
-    const url = new URL(request.url);
+    // null when Bun no longer has the URL (the client has gone): nobody reads the answer
+    const url = URL.parse(request.url);
+    if (url === null) return errorResponse(404, "NOT_FOUND");
     const path = url.pathname;
     const method = request.method;
     const route = this.find(path);

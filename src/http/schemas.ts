@@ -126,3 +126,49 @@ export const textBody = (description: string) => ({
     "application/octet-stream": { schema: { type: "string" as const, format: "binary" } },
   },
 });
+
+export const HistoryQuery = t.Object({
+  topic: t.Optional(t.String({ description: "Only this topic" })),
+  channel: t.Optional(t.String({ description: "Only this channel (of each topic)" })),
+});
+
+const samples = (description: string) => t.Array(t.Integer({ minimum: 0 }), { description });
+const perInterval = (what: string) => samples(`${what} during each interval, oldest first`);
+const atEnd = (what: string) => samples(`${what} at the end of each interval, oldest first`);
+
+const ChannelHistory = t.Object({
+  channel_name: t.String(),
+  messages_in: perInterval("Messages that reached the channel"),
+  messages_out: perInterval("Messages that left the channel for good (finished, or emptied)"),
+  requeued: perInterval("Messages requeued (REQ, or handed back by a consumer that left)"),
+  timed_out: perInterval("Messages that timed out in flight"),
+  memory_depth: atEnd("Messages queued in memory"),
+  backend_depth: atEnd("Messages queued on disk"),
+  in_flight: atEnd("Messages in flight"),
+});
+
+const TopicHistory = t.Object({
+  topic_name: t.String(),
+  messages_in: perInterval("Messages published"),
+  memory_depth: atEnd("Messages waiting in the topic's memory queue"),
+  backend_depth: atEnd("Messages waiting in the topic's disk queue"),
+  channels: t.Array(ChannelHistory),
+});
+
+export const HistoryBody = t.Object(
+  {
+    interval_ms: t.Integer({ description: "Milliseconds between samples (10000)" }),
+    capacity: t.Integer({ description: "Samples kept per topic and channel (360: an hour)" }),
+    end: t.Integer({
+      description:
+        "Unix ms of the newest sample, a multiple of interval_ms; every series ends there (sample i of n is at end - (n-1-i) * interval_ms). 0 before the first sample",
+    }),
+    bytes: t.Integer({ description: "Bytes of sample storage this nsqd holds over all its topics and channels" }),
+    topics: t.Array(TopicHistory),
+  },
+  {
+    description:
+      "bunsq: per-interval counts and depths of each topic and channel. A series is shorter than capacity while the " +
+      "topic or channel is younger than the window, and empty while it has been idle (no message and no depth) for the whole window",
+  },
+);

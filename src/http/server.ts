@@ -3,6 +3,7 @@ import type { NSQD } from "../core/nsqd.ts";
 import type { TcpServer } from "../tcp/server.ts";
 import type { TlsSettings } from "../tcp/tls.ts";
 import { createHttpApp } from "./app.ts";
+import { lastResortErrorHandler } from "./last-resort.ts";
 import { RateTracker } from "./rates.ts";
 
 export interface HttpServerOptions {
@@ -20,6 +21,7 @@ export class HttpServer {
   private https: Server<undefined> | null = null;
   /** --tls-required=true: the plain listener only says so. */
   private refusing: Server<undefined> | null = null;
+  private readonly lastResort: (error: Error) => Response;
 
   constructor(
     private readonly nsqd: NSQD,
@@ -28,6 +30,7 @@ export class HttpServer {
   ) {
     this.onLookupdAddressesChanged = options.onLookupdAddressesChanged ?? null;
     this.rates = new RateTracker(nsqd);
+    this.lastResort = lastResortErrorHandler(nsqd.logger);
     this.app = createHttpApp({
       nsqd,
       tcp,
@@ -49,11 +52,11 @@ export class HttpServer {
     bind(hostname, port, () => {
       if (this.nsqd.options.tlsRequired !== "true") {
         // bodies are limited by the routes themselves, with nsqd's error answers
-        this.app.listen({ hostname, port, maxRequestBodySize: Number.MAX_SAFE_INTEGER });
+        this.app.listen({ hostname, port, maxRequestBodySize: Number.MAX_SAFE_INTEGER, error: this.lastResort });
         return;
       }
       // as nsqd: with TLS required for everything, plain HTTP only points to HTTPS
-      this.refusing = Bun.serve({ hostname, port, fetch: () => tlsRequired(this.httpsPort) });
+      this.refusing = Bun.serve({ hostname, port, fetch: () => tlsRequired(this.httpsPort), error: this.lastResort });
     });
     this.rates.start();
     this.nsqd.logger.info(`HTTP: listening on ${hostname}:${this.port}`);
@@ -68,6 +71,7 @@ export class HttpServer {
         tls: tls.options,
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         fetch: (request) => this.app.fetch(request),
+        error: this.lastResort,
       });
     });
     this.nsqd.logger.info(`HTTPS: listening on ${hostname}:${this.httpsPort}`);

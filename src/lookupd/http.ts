@@ -7,6 +7,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Logger } from "../core/logger.ts";
+import { accessLog } from "../http/access-log.ts";
 import { HttpError, emptyOk, errorResponse, jsonResponse, textResponse } from "../http/errors.ts";
 import { parseQuery } from "../http/query.ts";
 import { apiDocs } from "../http/swagger-ui.ts";
@@ -115,18 +116,19 @@ export function createLookupdHttp(ctx: LookupdHttpContext) {
     return out;
   }
 
-  function errorFor(code: unknown, error: unknown, request: Request): Response {
+  /** `path` is Elysia's, taken from the URL when the request arrived. */
+  function errorFor(code: unknown, error: unknown, request: Request, path: string): Response {
     if (error instanceof HttpError) return errorResponse(error.status, error.message);
     if (code === "NOT_FOUND") {
-      const known = routePaths.has(new URL(request.url).pathname);
-      return known ? errorResponse(405, "METHOD_NOT_ALLOWED") : errorResponse(404, "NOT_FOUND");
+      return routePaths.has(path) ? errorResponse(405, "METHOD_NOT_ALLOWED") : errorResponse(404, "NOT_FOUND");
     }
     if (code === "VALIDATION" || code === "PARSE") return errorResponse(400, "INVALID_REQUEST");
-    logger.error(`panic in HTTP handler - ${error instanceof Error ? error.message : String(error)}`);
+    logger.error(`panic in HTTP handler ${request.method} ${path} - ${error instanceof Error ? error.stack : String(error)}`);
     return errorResponse(500, "INTERNAL_ERROR");
   }
 
   const app = new Elysia()
+    .use(accessLog(logger))
     .use(
       apiDocs({
         title: "nsqlookupd (bunsq)",
@@ -139,17 +141,10 @@ export function createLookupdHttp(ctx: LookupdHttpContext) {
       // Go's url.ParseQuery refuses what it cannot decode: nsqlookupd answers 400
       if (parseQuery(request.url) === null) return errorResponse(400, "INVALID_REQUEST");
     })
-    .onError(({ code, error, request, set }) => {
-      const response = errorFor(code, error, request);
+    .onError(({ code, error, request, set, path }) => {
+      const response = errorFor(code, error, request, path);
       set.status = response.status;
       return response;
-    })
-    .onAfterResponse(({ request, responseValue, set }) => {
-      if (logger.enabled("info")) {
-        const status = responseValue instanceof Response ? responseValue.status : (set.status ?? 200);
-        const url = new URL(request.url);
-        logger.info(`${status} ${request.method} ${url.pathname}${url.search}`);
-      }
     })
     .get("/ping", () => textResponse("OK"), {
       response: { 200: z.literal("OK") },

@@ -6,7 +6,7 @@
 import { VERSION, type NSQD, type TopologyEvent } from "../core/nsqd.ts";
 import type { Channel } from "../core/channel.ts";
 import type { Topic } from "../core/topic.ts";
-import { LookupPeer, type BackoffSettings, type LookupPeerHost } from "./lookup-peer.ts";
+import { LookupPeer, type BackoffSettings, type LookupPeerHost, type LookupdInfo } from "./lookup-peer.ts";
 
 /** The ports this nsqd announces, read at each IDENTIFY (they may be bound late). */
 export interface AnnouncedPorts {
@@ -54,6 +54,11 @@ export class LookupPeers implements LookupPeerHost {
   /** The lookupd addresses in use. */
   get addresses(): string[] {
     return [...this.peers.keys()];
+  }
+
+  /** What each lookupd said about itself in answer to IDENTIFY (null before it answered). */
+  infos(): (LookupdInfo | null)[] {
+    return [...this.peers.values()].map((p) => p.info);
   }
 
   /** Connects to new addresses and drops the ones no longer listed (PUT /config/nsqlookupd_tcp_addresses). */

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { splitHostPort } from "../cli/address.ts";
 import { Logger } from "../core/logger.ts";
 import { VERSION } from "../core/nsqd.ts";
+import { lastResortErrorHandler } from "../http/last-resort.ts";
 import { createLookupdHttp, type LookupdHttpApp } from "./http.ts";
 import type { LookupdOptions } from "./options.ts";
 import type { LookupContext, LookupdIdentity } from "./protocol-v1.ts";
@@ -35,7 +36,7 @@ export class NSQLookupd implements LookupContext {
       tombstoneLifetime: this.options.tombstoneLifetime,
     });
     try {
-      app.listen({ hostname: http.hostname, port: http.port });
+      app.listen({ hostname: http.hostname, port: http.port, error: lastResortErrorHandler(this.logger) });
     } catch (err) {
       this.tcp.close();
       throw new Error(`listen (${this.options.httpAddress}) failed - ${(err as Error).message}`);

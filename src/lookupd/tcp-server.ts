@@ -1,4 +1,4 @@
-/** nsqlookupd's TCP door: Bun.listen, one LookupClientV1 per connection. */
+/** nsqlookupd's TCP door: Bun.listen, one LookupClientV1 per connection; a failure costs that connection only. */
 import type { Socket, TCPSocketListener } from "bun";
 import { encodeV1Response } from "./v1-codec.ts";
 import { LookupClientV1, type LookupContext } from "./protocol-v1.ts";
@@ -26,13 +26,19 @@ export class LookupTcpServer {
         port,
         socket: {
           open: (socket) => this.accept(socket),
-          data: (socket, chunk) => socket.data.client.onData(chunk),
-          drain: (socket) => socket.data.writer.onDrain(),
+          // socket.data is unset when the client was gone before open
+          data: (socket, chunk) => socket.data?.client.onData(chunk),
+          drain: (socket) => socket.data?.writer.onDrain(),
           close: (socket) => {
             this.connections.delete(socket);
-            socket.data.client.onClose();
+            socket.data?.client.onClose();
           },
-          error: (socket, err) => this.ctx.logger.error(`client(${socket.data?.client}) socket error - ${err.message}`),
+          // Bun reports here both the socket's errors and exceptions thrown by the handlers
+          // above: either way only this connection ends, never the process
+          error: (socket, err) => {
+            this.ctx.logger.error(`client(${socket.data?.client}) socket error - ${err.stack ?? err.message}`);
+            socket.terminate();
+          },
         },
       });
     } catch (err) {
@@ -44,6 +50,11 @@ export class LookupTcpServer {
 
   private accept(socket: Socket<ConnState>): void {
     const ip = socket.remoteAddress;
+    if (ip === undefined) {
+      // the client hung up before the connection was handed to us
+      socket.terminate();
+      return;
+    }
     const remote = ip.includes(":") ? `[${ip}]:${socket.remotePort}` : `${ip}:${socket.remotePort}`;
     const writer = new SocketWriter(socket);
     const conn = { send: (data: string | Uint8Array) => writer.write(encodeV1Response(data)), end: () => writer.end() };

@@ -84,6 +84,12 @@ export class PriorityQueue<T extends HeapItem> {
     if (this.keys.length > INITIAL_KEYS) this.keys = new Float64Array(INITIAL_KEYS);
   }
 
+  /** Hands every item to `fn` in no particular order; `fn` must not change the queue. */
+  forEach(fn: (item: T) => void): void {
+    const heap = this.heap;
+    for (let i = 0; i < heap.length; i++) fn(heap[i]);
+  }
+
   /**
    * Removes every item (not in priority order) and hands it to `fn`. Taking
    * leaves from the end keeps the heap valid throughout, so `fn` may push or

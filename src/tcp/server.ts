@@ -31,7 +31,10 @@ export class TcpServer implements ClientHost {
     data: (socket, chunk) => socket.data.onData(chunk),
     drain: (socket) => socket.data.onDrain(),
     close: (socket) => socket.data.onClose(),
-    error: (socket, err) => this.nsqd.logger.error(`[${socket.data}] TLS socket error - ${err.message}`),
+    error: (socket, err) => {
+      this.nsqd.logger.error(`[${socket.data}] TLS socket error - ${err.stack ?? err.message}`);
+      socket.terminate();
+    },
   };
 
   constructor(
@@ -81,14 +84,22 @@ export class TcpServer implements ClientHost {
         data: (socket, chunk) => socket.data?.onData(chunk),
         drain: (socket) => socket.data?.onDrain(),
         close: (socket) => socket.data?.onClose(),
+        // Bun reports here both the socket's errors and exceptions thrown by the handlers
+        // above: either way only this connection ends, never the process
         error: (socket, err) => {
-          this.nsqd.logger.error(`[${socket.data}] socket error - ${err.message}`);
+          this.nsqd.logger.error(`[${socket.data}] socket error - ${err.stack ?? err.message}`);
+          socket.terminate();
         },
       },
     });
   }
 
   private accept(socket: Socket<ClientV2>): void {
+    if (socket.remoteAddress === undefined) {
+      // the client hung up before the connection was handed to us
+      socket.terminate();
+      return;
+    }
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const max = this.nsqd.options.maxConnections;
     if (max > 0 && this.clients.size >= max) {

@@ -29,10 +29,15 @@ export interface TestCluster {
   stop(): void;
 }
 
-export async function startCluster(): Promise<TestCluster> {
+/** nsqdOptions: more options for both nsqds (e.g. a small memQueueSize). */
+export async function startCluster(nsqdOptions: Record<string, unknown> = {}): Promise<TestCluster> {
   const lookupd = startTestLookupd();
   const nsqds = [0, 1].map(() =>
-    startTestNsqd({ lookupdTcpAddresses: [`127.0.0.1:${lookupd.tcpPort}`], broadcastAddress: "127.0.0.1" }),
+    startTestNsqd({
+      lookupdTcpAddresses: [`127.0.0.1:${lookupd.tcpPort}`],
+      broadcastAddress: "127.0.0.1",
+      ...nsqdOptions,
+    }),
   );
   const notifications: Notification[] = [];
   const sink: Server<undefined> = Bun.serve({
@@ -100,4 +105,67 @@ export async function api(origin: string, path: string, method = "GET", body?: u
 export async function nsqdTopic(nsqd: RunningNsqd, topic: string): Promise<any> {
   const res = await fetch(`http://127.0.0.1:${nsqd.httpPort}/stats?format=json&topic=${topic}`);
   return (((await res.json()) as { topics: any[] | null }).topics ?? [])[0];
+}
+
+/**
+ * Stands in for Go's nsqd 1.3 (none is installed here): its /info and /stats
+ * JSON for one topic with one channel, without bunsq's rates, and its 404
+ * {"message":"NOT_FOUND"} for any other route, /stats/history included.
+ */
+export function startGoNsqd(topic: string, channel: string, messages: number): Server<undefined> {
+  const latency = { count: 0, percentiles: null };
+  const server: Server<undefined> = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/info") {
+        return Response.json({
+          version: "1.3.0",
+          broadcast_address: "127.0.0.1",
+          hostname: "go-nsqd",
+          http_port: server.port,
+          tcp_port: 1,
+          start_time: Math.floor(Date.now() / 1000),
+        });
+      }
+      if (path === "/stats") {
+        return Response.json({
+          version: "1.3.0",
+          health: "OK",
+          start_time: Math.floor(Date.now() / 1000),
+          topics: [
+            {
+              topic_name: topic,
+              channels: [
+                {
+                  channel_name: channel,
+                  depth: messages,
+                  backend_depth: 0,
+                  in_flight_count: 0,
+                  deferred_count: 0,
+                  message_count: messages,
+                  requeue_count: 0,
+                  timeout_count: 0,
+                  client_count: 0,
+                  clients: [],
+                  paused: false,
+                  e2e_processing_latency: latency,
+                },
+              ],
+              depth: 0,
+              backend_depth: 0,
+              message_count: messages,
+              message_bytes: messages * 10,
+              paused: false,
+              e2e_processing_latency: latency,
+            },
+          ],
+          producers: [],
+        });
+      }
+      return Response.json({ message: "NOT_FOUND" }, { status: 404 });
+    },
+  });
+  return server;
 }

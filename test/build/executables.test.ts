@@ -2,7 +2,7 @@
  * The executables `bun run build` makes, run the way an operator runs them: from
  * a temporary folder with no node_modules, the compiled nsqlookupd, nsqd and
  * nsqadmin form a cluster, the compiled nsq_tail consumes through the lookupd,
- * and the Swagger UI and every nsqadmin asset are served from inside the
+ * and the Swagger UI, uPlot and every nsqadmin asset are served from inside the
  * executables. Builds only these four programs (the rest are built the same way).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -120,6 +120,14 @@ test("the executables run with no node_modules: cluster, nsq_tail through the lo
   const linked = linkedPaths(new TextDecoder().decode(index.body));
   expect(linked).toContain("/static/app.js");
   expect(linked).toContain("/static/style.css");
+  // the chart library, from node_modules/uplot
+  const vendor = linked.filter((p) => p.startsWith("/vendor/"));
+  expect(vendor.length).toBeGreaterThanOrEqual(2);
+  for (const path of vendor) {
+    const asset = await get(`${adminOrigin}${path}`);
+    expect(asset.status).toBe(200);
+    expect(asset.body).toEqual(new Uint8Array(readFileSync(join(ROOT, "node_modules/uplot/dist", path.slice("/vendor/".length)))));
+  }
   const staticDir = join(ROOT, "src/admin/static");
   for (const name of readdirSync(staticDir)) {
     const asset = await get(`${adminOrigin}/static/${name}`);

@@ -26,7 +26,7 @@ export interface FuzzResult {
 }
 
 /** A raw connection that ignores what it receives; `closed` tells whether the server hung up. */
-async function openRaw(port: number): Promise<{ socket: Socket<undefined>; closed: boolean } | null> {
+export async function openRaw(port: number): Promise<{ socket: Socket<undefined>; closed: boolean } | null> {
   const conn = { socket: null as unknown as Socket<undefined>, closed: false };
   try {
     conn.socket = await Bun.connect({

@@ -21,15 +21,15 @@ function u32(n: number): Uint8Array {
 export class Fuzzer {
   constructor(readonly random: Random) {}
 
-  private int(n: number): number {
+  protected int(n: number): number {
     return Math.floor(this.random() * n);
   }
 
-  private pick<T>(items: readonly T[]): T {
+  protected pick<T>(items: readonly T[]): T {
     return items[this.int(items.length)];
   }
 
-  private bytes(n: number): Uint8Array {
+  protected bytes(n: number): Uint8Array {
     const b = new Uint8Array(n);
     for (let i = 0; i < n; i++) b[i] = this.int(256);
     return b;

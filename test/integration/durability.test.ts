@@ -94,14 +94,15 @@ describe("clean restart", () => {
     n = await start(dir, ["--mem-queue-size=20"]);
     const a2 = await connect(n);
     await a2.subscribe("orders", "a", 200);
-    const got = await drain(a2, 101);
-    expect(new Set(got.bodies)).toEqual(new Set([...Array.from({ length: 100 }, (_, i) => `m${i}`), "deferred"]));
+    const got = await drain(a2, 100);
+    expect(new Set(got.bodies)).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `m${i}`)));
+    expect(await a2.quiet(300)).toBe(true); // the deferred message keeps its hour
     // the ten that were in flight were delivered once before
     const redelivered = got.attempts.filter((x) => x >= 2).length;
     expect(redelivered).toBe(10);
     const b2 = await connect(n);
     await b2.subscribe("orders", "b", 200);
-    expect((await drain(b2, 101)).bodies.length).toBe(101);
+    expect((await drain(b2, 100)).bodies.length).toBe(100);
     const p2 = await connect(n);
     await p2.subscribe("orders", "paused", 10);
     expect(await p2.quiet(300)).toBe(true);
@@ -117,6 +118,10 @@ describe("clean restart", () => {
     expect(topic("orders").paused).toBe(false);
     expect(topic("orders").channels.find((c) => c.channel_name === "paused")!.paused).toBe(true);
     expect(topic("orders").channels.find((c) => c.channel_name === "a")!.paused).toBe(false);
+    // the deferred message waits in a and b; the paused channel had a backlog on disk, where it waits in line
+    const deferredIn = (name: string) =>
+      (topic("orders").channels.find((c) => c.channel_name === name) as unknown as { deferred_count: number }).deferred_count;
+    expect([deferredIn("a"), deferredIn("b")]).toEqual([1, 1]);
     const h = await connect(n);
     await h.subscribe("held", "ch", 10);
     expect(await h.quiet(300)).toBe(true);

@@ -40,9 +40,14 @@ test("sample_rate 25 delivers about a quarter of the channel's messages", async 
     m.finish();
   });
   reader.connect();
-  const channel = () => s.nsqd.getExistingTopic("sampled")!.getExistingChannel("ch")!;
+  const channel = () => s.nsqd.getExistingTopic("sampled")!.getExistingChannel("ch");
   // the channel is drained when every message was either delivered or skipped by the sampler
-  await until(() => serverClient(s, "sampler") !== undefined && channel().depth === 0 && channel().inFlightCount === 0, "the channel to drain", 5000);
+  // (the client identifies before its SUB creates the channel: wait for both)
+  const drained = () => {
+    const c = channel();
+    return serverClient(s, "sampler") !== undefined && c !== undefined && c.depth === 0 && c.inFlightCount === 0;
+  };
+  await until(drained, "the channel to drain", 5000);
   expect(serverClient(s, "sampler")!.sampleRate).toBe(25);
   // binomial(4000, 0.25): mean 1000, standard deviation about 27
   expect(received).toBeGreaterThan(850);

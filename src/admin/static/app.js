@@ -1,6 +1,7 @@
 // The single-page shell: routes NSQ's nsqadmin paths to pages, redraws the
 // current page every few seconds, and runs admin actions after a confirmation.
 import { enc, send } from "./api.js";
+import { mountCharts } from "./charts.js";
 import { esc } from "./format.js";
 import { counterPage, lookupPage } from "./pages-tools.js";
 import { nodePage, nodesPage } from "./pages-nodes.js";
@@ -45,11 +46,13 @@ async function draw() {
   } catch (err) {
     html = `<div class="alert" role="alert">Error: ${esc(err.message)}</div>`;
   }
-  // a running live tail survives the redraw
+  // a running live tail and the charts survive the redraw
   const tail = document.getElementById("tail");
+  const charts = document.getElementById("charts");
   main.innerHTML = html;
   const fresh = document.getElementById("tail");
   if (tail && fresh && !tail.hidden) fresh.replaceWith(tail);
+  mountCharts(charts);
   main.dataset.loaded = String(Date.now());
   drawing = false;
 }

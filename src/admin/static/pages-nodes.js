@@ -1,5 +1,6 @@
 // Nodes: every nsqd, and one nsqd with its topics and channels.
 import { enc, get, link } from "./api.js";
+import { chartsSection } from "./charts.js";
 import { esc, num, rate } from "./format.js";
 import { warning } from "./pages-topics.js";
 
@@ -35,6 +36,7 @@ export async function nodePage({ node }) {
   return `${warning(data.message)}<h1><a href="${link("/nodes")}" data-nav>Nodes</a> / ${esc(node)}</h1>
     <div class="cards"><div class="card"><b id="node-messages">${num(data.total_messages)}</b><span>messages</span></div>
     <div class="card"><b>${num(data.total_clients)}</b><span>clients</span></div><div class="card"><b>${num(data.topics.length)}</b><span>topics</span></div></div>
+    ${chartsSection(`/api/history/nodes/${enc(node)}`)}
     <table class="grid" id="node-topics"><thead><tr><th>Topic / channel</th><th class="n">Depth</th><th class="n">In-Flight</th><th class="n">Messages</th>
       <th class="n">Clients</th><th class="n">Rate/s</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }

@@ -1,5 +1,6 @@
 // Streams: the topic list, one topic across its nodes, one channel with its clients.
 import { enc, get, link } from "./api.js";
+import { chartsSection } from "./charts.js";
 import { duration, esc, latency, num, rate, sparkline } from "./format.js";
 import { record } from "./history.js";
 
@@ -81,6 +82,7 @@ export async function topicPage({ topic }) {
       <div class="card"><b>${rate(t.message_rate_1m)}</b><span>msgs/s (1m)</span>${sparkline(values)}</div>
       ${latency(t.e2e_processing_latency) ? `<div class="card"><b>${esc(latency(t.e2e_processing_latency))}</b><span>e2e latency</span></div>` : ""}
     </div>
+    ${chartsSection(`/api/history/topics/${enc(topic)}`)}
     <h2>Topic message queue on each node</h2>
     <table class="grid" id="topic-nodes"><thead><tr><th>Node</th><th class="n">Depth</th><th class="n">Memory + Disk</th>
       <th class="n">Messages</th><th class="n">Channels</th><th class="n">Rate/s</th><th>E2E</th><th></th></tr></thead>
@@ -124,6 +126,7 @@ export async function channelPage({ topic, channel }) {
       <div class="card"><b>${rate(ch.message_rate_1m)}</b><span>msgs/s (1m)</span>${sparkline(values)}</div>
       ${latency(ch.e2e_processing_latency) ? `<div class="card"><b>${esc(latency(ch.e2e_processing_latency))}</b><span>e2e latency</span></div>` : ""}
     </div>
+    ${chartsSection(`/api/history/topics/${enc(topic)}/${enc(channel)}`)}
     <h2>Channel message queue on each node</h2>
     <table class="grid" id="channel-nodes"><thead><tr><th>Node</th>${queueHead}</tr></thead><tbody>${nodes.join("")}</tbody></table>
     <h2>Clients</h2>

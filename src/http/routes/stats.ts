@@ -4,7 +4,8 @@ import { jsonResponse, textResponse } from "../errors.ts";
 import { nsqHandler, queryOf } from "../handler.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "../metrics.ts";
 import { queryBool } from "../query.ts";
-import { ErrorBody, StatsBody, StatsQuery } from "../schemas.ts";
+import { collectHistory } from "../history.ts";
+import { ErrorBody, HistoryBody, HistoryQuery, StatsBody, StatsQuery } from "../schemas.ts";
 import { collectStats, formatStatsText } from "../stats.ts";
 
 export function statsRoutes(ctx: HttpContext) {
@@ -28,6 +29,21 @@ export function statsRoutes(ctx: HttpContext) {
         detail: {
           tags: ["nsqd"],
           summary: "Topics, channels, clients and producers (nsqd's format, plus message rates)",
+        },
+      },
+    )
+    .get(
+      "/stats/history",
+      nsqHandler(ctx, (request) => {
+        const query = queryOf(request);
+        return jsonResponse(collectHistory(ctx.nsqd, query.get("topic") ?? "", query.get("channel") ?? ""));
+      }),
+      {
+        query: HistoryQuery,
+        response: { 200: HistoryBody, 400: ErrorBody },
+        detail: {
+          tags: ["nsqd"],
+          summary: "bunsq: the last hour of each topic and channel in 10 s samples (nsqadmin's charts)",
         },
       },
     )
