@@ -8,6 +8,7 @@ import { ClusterInfo } from "./cluster.ts";
 import type { AdminContext } from "./context.ts";
 import { Notifier } from "./notify.ts";
 import { checkUpstreams, type AdminOptions } from "./options.ts";
+import { loadHttpClientTls } from "./http-client-tls.ts";
 import { Upstream } from "./upstream.ts";
 
 export class NSQAdmin {
@@ -21,7 +22,7 @@ export class NSQAdmin {
   ) {
     checkUpstreams(options);
     this.current = options;
-    const upstream = new Upstream(() => this.current.httpClientRequestTimeout);
+    const upstream = new Upstream(() => this.current.httpClientRequestTimeout, loadHttpClientTls(options));
     const cluster = new ClusterInfo(upstream, () => ({
       lookupds: this.current.lookupdHttpAddresses,
       nsqds: this.current.nsqdHttpAddresses,

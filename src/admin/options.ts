@@ -1,7 +1,7 @@
 // nsqadmin's options: flag names, config keys and defaults of NSQ 1.3's nsqadmin,
 // declared as one table from which the schema, argv parser and help text derive.
 
-import { logLevelOption, logPrefixOption } from "../options/common-options.ts";
+import { daemonLogLevelOption, logPrefixOption } from "../options/common-options.ts";
 import {
   buildOptionsSchema,
   checkHostPort,
@@ -18,7 +18,7 @@ const checkUrl = (value: string) =>
   value === "" || /^https?:\/\//i.test(value) && URL.canParse(value) ? undefined : "must be an http:// or https:// URL";
 
 export const adminOptionTable = [
-  logLevelOption,
+  daemonLogLevelOption,
   logPrefixOption("[nsqadmin] "),
   {
     key: "httpAddress",
@@ -35,6 +35,13 @@ export const adminOptionTable = [
     default: "/",
     validate: (v: string) => (v.startsWith("/") ? undefined : 'must start with "/"'),
     help: "URL path prefix under which everything is served (behind a reverse proxy)",
+  },
+  {
+    key: "devStaticDir",
+    flag: "dev-static-dir",
+    kind: "string",
+    default: "",
+    help: "serve the web UI's static assets from this directory instead of the built-in ones (development use only)",
   },
   {
     key: "lookupdHttpAddresses",
@@ -147,6 +154,34 @@ export const adminOptionTable = [
     default: 5_000,
     above: 0,
     help: "timeout for a whole request to an nsqd or nsqlookupd",
+  },
+  {
+    key: "httpClientTlsInsecureSkipVerify",
+    flag: "http-client-tls-insecure-skip-verify",
+    kind: "bool",
+    default: false,
+    help: "do not verify the certificates of nsqds and nsqlookupds answering over HTTPS",
+  },
+  {
+    key: "httpClientTlsRootCaFile",
+    flag: "http-client-tls-root-ca-file",
+    kind: "string",
+    default: "",
+    help: "CA file (PEM) that the certificates of nsqds and nsqlookupds answering over HTTPS must be signed by",
+  },
+  {
+    key: "httpClientTlsCert",
+    flag: "http-client-tls-cert",
+    kind: "string",
+    default: "",
+    help: "client certificate file (PEM) shown to nsqds and nsqlookupds over HTTPS",
+  },
+  {
+    key: "httpClientTlsKey",
+    flag: "http-client-tls-key",
+    kind: "string",
+    default: "",
+    help: "private key file (PEM) of --http-client-tls-cert",
   },
 ] as const satisfies readonly OptionSpec[];
 

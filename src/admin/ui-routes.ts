@@ -5,18 +5,28 @@
  * process; nothing comes from a CDN.
  */
 import { readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { stat } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { Elysia } from "elysia";
+import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
+import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import { VERSION } from "../core/nsqd.ts";
 import { errorResponse } from "../http/errors.ts";
 import { isAdmin } from "./access.ts";
 import type { AdminContext } from "./context.ts";
 
+// An executable built by scripts/build.ts carries this folder as an embedded asset
+// (--asset) at the same place relative to import.meta.dir, so both ways read it alike.
 const STATIC_DIR = join(import.meta.dir, "static");
 const ASSETS = new Set(readdirSync(STATIC_DIR));
-/** The charting library, served from the installed uplot package. */
-const UPLOT_DIR = join(dirname(Bun.resolveSync("uplot/package.json", import.meta.dir)), "dist");
-const VENDOR = new Set(["uPlot.iife.min.js", "uPlot.min.css"]);
+/**
+ * The charting library from the installed uplot package, imported as files: paths
+ * into node_modules from source, embedded in an executable built by scripts/build.ts.
+ */
+const VENDOR = new Map([
+  ["uPlot.iife.min.js", uplotJs],
+  ["uPlot.min.css", uplotCss],
+]);
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
@@ -67,10 +77,24 @@ function shell(base: string, config: unknown): string {
 `;
 }
 
-function asset(dir: string, names: Set<string>, name: string, headers: Record<string, string>): Response {
-  if (!names.has(name)) return errorResponse(404, "NOT_FOUND");
+function asset(file: Bun.BunFile | null, name: string, headers: Record<string, string>): Response {
+  if (file === null) return errorResponse(404, "NOT_FOUND");
   const type = TYPES[name.slice(name.lastIndexOf("."))] ?? "application/octet-stream";
-  return new Response(Bun.file(join(dir, name)), { headers: { "Content-Type": type, ...headers } });
+  return new Response(file, { headers: { "Content-Type": type, ...headers } });
+}
+
+/** A built-in asset, or with --dev-static-dir whatever that directory holds under the name (as NSQ does). */
+async function staticFile(devStaticDir: string, name: string): Promise<Bun.BunFile | null> {
+  if (devStaticDir === "") return ASSETS.has(name) ? Bun.file(join(STATIC_DIR, name)) : null;
+  if (name !== basename(name) || name.startsWith(".")) return null;
+  const path = join(devStaticDir, name);
+  const isFile = await stat(path).then((s) => s.isFile(), () => false);
+  return isFile ? Bun.file(path) : null;
+}
+
+function vendorFile(name: string): Bun.BunFile | null {
+  const path = VENDOR.get(name);
+  return path === undefined ? null : Bun.file(path);
 }
 
 export function uiRoutes(ctx: AdminContext, base: string) {
@@ -89,10 +113,14 @@ export function uiRoutes(ctx: AdminContext, base: string) {
   let app = new Elysia();
   for (const path of PAGE_PATHS) app = app.get(path, page, hidden);
   return app
-    .get("/static/:asset", ({ params }) => asset(STATIC_DIR, ASSETS, params.asset, {}), hidden)
+    .get(
+      "/static/:asset",
+      async ({ params }) => asset(await staticFile(ctx.options().devStaticDir, params.asset), params.asset, {}),
+      hidden,
+    )
     .get(
       "/vendor/:asset",
-      ({ params }) => asset(UPLOT_DIR, VENDOR, params.asset, { "Cache-Control": "public, max-age=86400" }),
+      ({ params }) => asset(vendorFile(params.asset), params.asset, { "Cache-Control": "public, max-age=86400" }),
       hidden,
     );
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 /** nsq_to_http: delivers a topic's messages to HTTP endpoints (GET or POST); a failed request requeues. */
 import { Consumer, type Message } from "../client/index.ts";
+import { VERSION } from "../core/nsqd.ts";
 import type { OptionsOf } from "../options/flags.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import {
@@ -58,6 +59,13 @@ export const nsqToHttpOptionTable = [
   },
   { key: "contentType", flag: "content-type", kind: "string", default: DEFAULT_CONTENT_TYPE, help: "the Content-Type used for POST requests" },
   {
+    key: "headers",
+    flag: "header",
+    kind: "list",
+    default: [],
+    help: "header sent with every request, as key:value (may be given multiple times)",
+  },
+  {
     key: "post",
     flag: "post",
     kind: "list",
@@ -82,6 +90,19 @@ type Options = OptionsOf<typeof nsqToHttpOptionTable>;
 /** How long hostpool mode avoids an endpoint after it failed (while another one is healthy). */
 const HOST_RETRY_MS = 30_000;
 
+/** --header values to headers, as NSQ reads them: split at the first ":", both sides trimmed and non-empty. */
+function parseHeaders(values: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const value of values) {
+    const colon = value.indexOf(":");
+    const key = colon < 0 ? "" : value.slice(0, colon).trim();
+    const val = colon < 0 ? "" : value.slice(colon + 1).trim();
+    if (key === "" || val === "") throw new UsageError(`invalid --header ${JSON.stringify(value)}: expected key:value`);
+    headers[key] = val;
+  }
+  return headers;
+}
+
 /** Like Go's url.QueryEscape (space as "+"). */
 function queryEscape(text: string): string {
   return new URLSearchParams({ v: text }).toString().slice(2);
@@ -94,6 +115,7 @@ class Publisher {
   private requests = 0;
   private totalMs = 0;
   private readonly decoder = new TextDecoder();
+  private readonly headers: Record<string, string>;
 
   constructor(
     private readonly o: Options,
@@ -102,6 +124,12 @@ class Publisher {
     private readonly log: (text: string) => void,
   ) {
     this.failedAt = addresses.map(() => 0);
+    // as NSQ, --header values come last and so may replace the others
+    this.headers = {
+      "User-Agent": `nsq_to_http v${VERSION}`,
+      ...(method === "POST" ? { "Content-Type": o.contentType } : {}),
+      ...parseHeaders(o.headers),
+    };
   }
 
   async handle(m: Message): Promise<void> {
@@ -137,7 +165,7 @@ class Publisher {
       res = await fetch(url, {
         method: this.method,
         body: this.method === "POST" ? body : undefined,
-        headers: this.method === "POST" ? { "Content-Type": this.o.contentType } : undefined,
+        headers: this.headers,
         signal: AbortSignal.timeout(this.o.httpClientRequestTimeout),
       });
       await res.arrayBuffer();

@@ -2,6 +2,7 @@
 /** nsq_to_nsq: relays a topic's messages to nsqds of another cluster; FIN once the destination accepted. */
 import { Consumer, Producer, type Message } from "../client/index.ts";
 import { checkHostPort, type OptionsOf } from "../options/flags.ts";
+import { JsonFilter } from "./json-filter.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import {
   channelOption,
@@ -49,6 +50,27 @@ export const nsqToNsqOptionTable = [
     validate: checkHostPort,
     help: "destination nsqd TCP address (may be given multiple times)",
   },
+  {
+    key: "requireJsonField",
+    flag: "require-json-field",
+    kind: "string",
+    default: "",
+    help: "for JSON messages: relay only objects that have this field",
+  },
+  {
+    key: "requireJsonValue",
+    flag: "require-json-value",
+    kind: "string",
+    default: "",
+    help: "for JSON messages: relay only those whose --require-json-field has this value (a string, or a number)",
+  },
+  {
+    key: "whitelistJsonFields",
+    flag: "whitelist-json-field",
+    kind: "list",
+    default: [],
+    help: "for JSON messages: relay only this field of each (may be given multiple times)",
+  },
   consumerOptOption,
   producerOptOption,
   toolLogLevelOption,
@@ -63,20 +85,32 @@ class Relay {
   private counter = 0;
   private relayed = 0;
   private readonly failedAt: number[];
+  private readonly filter: JsonFilter;
 
   constructor(
     private readonly producers: readonly Producer[],
     private readonly topic: string,
     private readonly o: Options,
     private readonly log: (text: string) => void,
+    private readonly logError: (text: string) => void,
   ) {
     this.failedAt = producers.map(() => 0);
+    this.filter = new JsonFilter(o);
   }
 
   async handle(m: Message): Promise<void> {
+    let body = m.body;
+    if (this.filter.active) {
+      const result = this.filter.apply(body);
+      if ("drop" in result) {
+        if (result.drop !== null) this.logError(result.drop);
+        return;
+      }
+      body = result.relay;
+    }
     const i = this.pick();
     try {
-      await this.producers[i]!.publish(this.topic, m.body);
+      await this.producers[i]!.publish(this.topic, body);
     } catch (err) {
       this.failedAt[i] = Date.now();
       throw err;
@@ -104,7 +138,7 @@ async function run(o: Options, { logger, signal }: ToolContext): Promise<number>
   const producerConfig = { ...producerOpts(o.producerOpts), userAgent: "nsq_to_nsq/bunsq" };
   const producers = o.destinationNsqdTcpAddresses.map((a) => new Producer(a, producerConfig));
   for (const p of producers) await p.connect();
-  const relay = new Relay(producers, o.destinationTopic || o.topic, o, (t) => logger.info(t));
+  const relay = new Relay(producers, o.destinationTopic || o.topic, o, (t) => logger.info(t), (t) => logger.error(t));
   const consumer = new Consumer(o.topic, o.channel, {
     ...consumerOpts(o.consumerOpts),
     maxInFlight: o.maxInFlight,

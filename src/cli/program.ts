@@ -4,9 +4,9 @@
  * uncaught errors logged instead of ending the daemon.
  */
 import { Logger, type LogLevel } from "../core/logger.ts";
-import { VERSION } from "../core/nsqd.ts";
-import { FlagError, OptionsError, formatHelp, type OptionTable } from "../options/flags.ts";
+import { FlagError, OptionsError, formatHelp, type OptionTable, type ResolvedArgs } from "../options/flags.ts";
 import { logUncaught } from "./uncaught.ts";
+import { versionText } from "./version.ts";
 
 interface ProgramOptions {
   logLevel: LogLevel;
@@ -16,7 +16,7 @@ interface ProgramOptions {
 export interface ProgramSpec<O extends ProgramOptions> {
   name: string;
   table: OptionTable;
-  resolve(argv: readonly string[]): { options: O; help: boolean; version: boolean };
+  resolve(argv: readonly string[]): ResolvedArgs<O>;
   /** Starts the daemon; throws to fail start-up. */
   start(options: O, logger: Logger): { stop(): void };
   /** Extra start-up lines after the version. */
@@ -40,7 +40,7 @@ export function runProgram<O extends ProgramOptions>(spec: ProgramSpec<O>, argv:
     return 0;
   }
   if (resolved.version) {
-    process.stdout.write(`${spec.name} v${VERSION} (bun ${Bun.version})\n`);
+    process.stdout.write(`${versionText(spec.name)}\n`);
     return 0;
   }
   const options = resolved.options;
@@ -55,7 +55,8 @@ export function runProgram<O extends ProgramOptions>(spec: ProgramSpec<O>, argv:
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   logUncaught(logger);
-  logger.info(`${spec.name} v${VERSION} (bun ${Bun.version})`);
+  logger.info(versionText(spec.name));
+  for (const warning of resolved.warnings) logger.warn(warning);
   spec.banner?.(options, logger);
   try {
     running = spec.start(options, logger);

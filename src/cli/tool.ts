@@ -5,7 +5,6 @@
  * 1 for a fatal error).
  */
 import { Logger, type LogLevel } from "../core/logger.ts";
-import { VERSION } from "../core/nsqd.ts";
 import {
   FlagError,
   OptionsError,
@@ -16,6 +15,7 @@ import {
   type OptionTable,
   type OptionsOf,
 } from "../options/flags.ts";
+import { versionText } from "./version.ts";
 
 /** A check on the options that failed, e.g. a missing required flag; exits 1 like Go's log.Fatal. */
 export class UsageError extends Error {}
@@ -36,6 +36,7 @@ export interface ToolSpec<T extends OptionTable> {
 /** Parses argv and runs the tool; resolves to the process exit code. */
 export async function runTool<T extends OptionTable>(spec: ToolSpec<T>, argv: readonly string[]): Promise<number> {
   let options: OptionsOf<T>;
+  let warnings: string[];
   try {
     const parsed = resolveOptions(spec.table, argv);
     if (parsed.help) {
@@ -43,10 +44,11 @@ export async function runTool<T extends OptionTable>(spec: ToolSpec<T>, argv: re
       return 0;
     }
     if (parsed.version) {
-      process.stdout.write(`${spec.name} v${VERSION} (bun ${Bun.version})\n`);
+      process.stdout.write(`${versionText(spec.name)}\n`);
       return 0;
     }
     options = validateOptions(spec.table, buildOptionsSchema(spec.table), parsed.values, "options");
+    warnings = parsed.warnings;
   } catch (err) {
     if (err instanceof FlagError || err instanceof OptionsError) {
       process.stderr.write(`${err.message}\n`);
@@ -59,6 +61,7 @@ export async function runTool<T extends OptionTable>(spec: ToolSpec<T>, argv: re
     level: (values.logLevel as LogLevel | undefined) ?? "info",
     prefix: (values.logPrefix as string | undefined) ?? "",
   });
+  for (const warning of warnings) logger.warn(warning);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.on("SIGINT", onSignal);

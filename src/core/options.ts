@@ -1,7 +1,7 @@
 // nsqd's options: one table (flag names, config keys and defaults of NSQ 1.3 nsqd,
 // plus bunsq's own max-connections) from which schema, argv parser and help derive.
 
-import { logLevelOption, logPrefixOption } from "../options/common-options.ts";
+import { daemonLogLevelOption, logPrefixOption } from "../options/common-options.ts";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
@@ -50,7 +50,7 @@ function normalizeTlsMinVersion(raw: string): string {
 
 export const nsqdOptionTable = [
   // basic
-  logLevelOption,
+  daemonLogLevelOption,
   logPrefixOption("[nsqd] "),
   {
     key: "nodeId",
@@ -60,6 +60,15 @@ export const nsqdOptionTable = [
     min: 0,
     max: 1023,
     help: "node id 0-1023 that makes message ids unique across nsqds; derived from the hostname unless set",
+    // a no-op boolean in NSQ 1.3, the node id in NSQ before 1.0: both command lines work
+    deprecatedFlags: [
+      {
+        flag: "worker-id",
+        instead: "node-id",
+        valueOptional: true,
+        help: "[deprecated] use --node-id; --worker-id=N is its old name, a bare --worker-id does nothing",
+      },
+    ],
   },
   {
     key: "tcpAddress",

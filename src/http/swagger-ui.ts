@@ -3,17 +3,26 @@
  * with no internet: the page, its assets and the OpenAPI document all come from
  * this nsqd.
  */
-import { dirname, join } from "node:path";
 import { openapi } from "@elysiajs/openapi";
 import { Elysia, t } from "elysia";
 import { z } from "zod";
 import { errorResponse } from "./errors.ts";
+import bundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import css from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
+import favicon16 from "swagger-ui-dist/favicon-16x16.png" with { type: "file" };
+import favicon32 from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
 
 export const DOCS_PATH = "/openapi";
 export const SPEC_PATH = "/openapi/json";
 
-const ASSETS_DIR = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
-const ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"]);
+// Imported as files, not as modules: run from source these are paths into node_modules;
+// `bun build --compile` embeds the files and the paths point inside the executable.
+const ASSETS = new Map([
+  ["swagger-ui.css", css],
+  ["swagger-ui-bundle.js", bundle],
+  ["favicon-32x32.png", favicon32],
+  ["favicon-16x16.png", favicon16],
+]);
 
 const page = (title: string) => `<!DOCTYPE html>
 <html lang="en">
@@ -83,8 +92,9 @@ function swaggerUiRoutes(title: string) {
     .get(
       `${DOCS_PATH}/assets/:file`,
       ({ params }) => {
-        if (!ASSETS.has(params.file)) return errorResponse(404, "NOT_FOUND");
-        return new Response(Bun.file(join(ASSETS_DIR, params.file)), {
+        const path = ASSETS.get(params.file);
+        if (path === undefined) return errorResponse(404, "NOT_FOUND");
+        return new Response(Bun.file(path), {
           headers: { "Cache-Control": "public, max-age=86400" },
         });
       },

@@ -1,7 +1,7 @@
 // nsqlookupd's options: flag names, config keys and defaults of NSQ 1.3's nsqlookupd,
 // declared as one table from which the schema, argv parser and help text derive.
 
-import { logLevelOption, logPrefixOption } from "../options/common-options.ts";
+import { daemonLogLevelOption, logPrefixOption } from "../options/common-options.ts";
 import { hostname } from "node:os";
 import {
   buildOptionsSchema,
@@ -16,7 +16,7 @@ import {
 } from "../options/flags.ts";
 
 export const lookupdOptionTable = [
-  logLevelOption,
+  daemonLogLevelOption,
   logPrefixOption("[nsqlookupd] "),
 
   {

@@ -18,6 +18,14 @@ export const logLevelOption = {
   help: "lowest level that is logged: debug, info, warn, error or fatal",
 } as const;
 
+/** The daemons' --log-level, with NSQ's deprecated --verbose (which meant debug logging) still accepted. */
+export const daemonLogLevelOption = {
+  ...logLevelOption,
+  deprecatedFlags: [
+    { flag: "verbose", sets: "debug", instead: "log-level=debug", help: "[deprecated] use --log-level=debug (which it sets)" },
+  ],
+} as const;
+
 export function logPrefixOption<P extends string>(prefix: P) {
   return {
     key: "logPrefix",

@@ -23,6 +23,29 @@ export interface KindValues {
 /** Returns an error message, or undefined when the value is fine. */
 export type Validator = (value: never) => string | undefined;
 
+/**
+ * An old flag NSQ still accepts for an option, so existing command lines keep
+ * working: giving it logs a warning in go-options' words (see ParsedArgs.warnings),
+ * and the option's own flag wins when both are given.
+ */
+export interface DeprecatedFlag {
+  readonly flag: string;
+  readonly help: string;
+  /** The replacement named in the warning: "... is deprecated (use --<instead>)". */
+  readonly instead: string;
+  /**
+   * A boolean flag that stands for this value of the option (`--flag`, `--flag=true`);
+   * `--flag=false` sets nothing. Without it the old flag takes a value like the option's own.
+   */
+  readonly sets?: string;
+  /**
+   * The old flag is a boolean in NSQ today but took the option's value once: bare `--flag`
+   * or a true/false value is accepted and sets nothing, `--flag=value` sets the option, and
+   * the next argument is never consumed.
+   */
+  readonly valueOptional?: boolean;
+}
+
 export interface OptionSpec {
   /** Property name in the resolved options object (camelCase). */
   readonly key: string;
@@ -51,6 +74,8 @@ export interface OptionSpec {
   readonly validate?: Validator;
   /** Word shown after the flag in help; defaults by kind like Go ("string", "int", "duration", "value"). */
   readonly valueName?: string;
+  /** Old command-line names of this option (command line only, not config files). */
+  readonly deprecatedFlags?: readonly DeprecatedFlag[];
 }
 
 export type OptionTable = readonly OptionSpec[];
@@ -70,6 +95,8 @@ export interface ParsedArgs {
   config?: string;
   version: boolean;
   help: boolean;
+  /** Deprecation warnings for old flags that were given, for the program to log once its logger exists. */
+  warnings: string[];
 }
 
 /** A bad command-line flag or config-file entry. */
@@ -102,6 +129,7 @@ const RESERVED_FLAGS = new Set(["config", "version", "help", "h"]);
 
 interface TableIndex {
   byFlag: Map<string, OptionSpec>;
+  byDeprecatedFlag: Map<string, { spec: OptionSpec; old: DeprecatedFlag }>;
   byConfigKey: Map<string, OptionSpec>;
   byKey: Map<string, OptionSpec>;
 }
@@ -109,16 +137,23 @@ interface TableIndex {
 const indexCache = new WeakMap<OptionTable, TableIndex>();
 
 function indexOf(table: OptionTable): TableIndex {
-  let index = indexCache.get(table);
-  if (index) return index;
-  index = { byFlag: new Map(), byConfigKey: new Map(), byKey: new Map() };
+  const cached = indexCache.get(table);
+  if (cached) return cached;
+  const index: TableIndex = { byFlag: new Map(), byDeprecatedFlag: new Map(), byConfigKey: new Map(), byKey: new Map() };
+  const flagTaken = (flag: string) => index.byFlag.has(flag) || index.byDeprecatedFlag.has(flag);
   for (const spec of table) {
     if (RESERVED_FLAGS.has(spec.flag)) throw new Error(`option table: flag name "${spec.flag}" is reserved`);
-    if (index.byKey.has(spec.key) || index.byFlag.has(spec.flag)) {
+    if (index.byKey.has(spec.key) || flagTaken(spec.flag)) {
       throw new Error(`option table: duplicate option "${spec.key}" / "${spec.flag}"`);
     }
     index.byKey.set(spec.key, spec);
     index.byFlag.set(spec.flag, spec);
+    for (const old of spec.deprecatedFlags ?? []) {
+      if (RESERVED_FLAGS.has(old.flag) || flagTaken(old.flag)) {
+        throw new Error(`option table: deprecated flag "${old.flag}" is already taken`);
+      }
+      index.byDeprecatedFlag.set(old.flag, { spec, old });
+    }
     const configKey = configKeyOf(spec);
     if (configKey !== null) index.byConfigKey.set(configKey, spec);
   }
@@ -158,6 +193,10 @@ export function defaultValues(table: OptionTable): Record<string, unknown> {
 
 const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
+
+function isGoBool(text: string): boolean {
+  return GO_TRUE.has(text) || GO_FALSE.has(text);
+}
 
 /** strconv.ParseBool. */
 export function parseGoBool(text: string): boolean {
@@ -311,8 +350,9 @@ function splitList(raw: string): string[] {
  * list options accumulate. Throws FlagError on unknown flags, bad values and positionals.
  */
 export function parseArgs(table: OptionTable, argv: readonly string[]): ParsedArgs {
-  const { byFlag } = indexOf(table);
-  const result: ParsedArgs = { values: {}, version: false, help: false };
+  const { byFlag, byDeprecatedFlag } = indexOf(table);
+  const result: ParsedArgs = { values: {}, version: false, help: false, warnings: [] };
+  const fromOldFlags: Record<string, unknown> = {};
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -350,31 +390,55 @@ export function parseArgs(table: OptionTable, argv: readonly string[]): ParsedAr
       continue;
     }
 
-    const spec = byFlag.get(name);
+    const deprecated = byDeprecatedFlag.get(name);
+    const spec = deprecated?.spec ?? byFlag.get(name);
     if (spec === undefined || !isSettable(spec)) {
       throw new FlagError(`flag provided but not defined: -${name}`, name, value);
     }
+    const old = deprecated?.old;
+    const isBoolean = old?.sets !== undefined || old?.valueOptional === true || spec.kind === "bool" || spec.boolFlag;
     if (value === undefined) {
-      if (spec.kind === "bool" || spec.boolFlag) {
+      if (isBoolean) {
         value = "true";
       } else {
         if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: -${name}`, name);
         value = argv[++i]!;
       }
     }
+    if (old !== undefined) {
+      const warning = `use of the --${name} command line flag is deprecated (use --${old.instead})`;
+      if (!result.warnings.includes(warning)) result.warnings.push(warning);
+    }
 
     let parsed: unknown;
     try {
-      parsed = parseFlagValue(spec, value);
+      if (old?.sets !== undefined) {
+        if (!parseGoBool(value)) continue;
+        parsed = parseFlagValue(spec, old.sets);
+      } else if (old?.valueOptional && isGoBool(value)) {
+        // a value of the option's kind first: "--worker-id=1" is node id 1
+        try {
+          parsed = parseFlagValue(spec, value);
+        } catch {
+          continue;
+        }
+      } else {
+        parsed = parseFlagValue(spec, value);
+      }
     } catch (err) {
       throw new FlagError(`invalid value ${JSON.stringify(value)} for flag -${name}: ${errorText(err)}`, name, value);
     }
+    // an option's own flag wins over its old names, whatever their order
+    const target = deprecated === undefined ? result.values : fromOldFlags;
     if (spec.kind === "list" || spec.kind === "floatList") {
-      const previous = (result.values[spec.key] as unknown[] | undefined) ?? [];
-      result.values[spec.key] = [...previous, ...(parsed as unknown[])];
+      const previous = (target[spec.key] as unknown[] | undefined) ?? [];
+      target[spec.key] = [...previous, ...(parsed as unknown[])];
     } else {
-      result.values[spec.key] = parsed;
+      target[spec.key] = parsed;
     }
+  }
+  for (const [key, value] of Object.entries(fromOldFlags)) {
+    if (!(key in result.values)) result.values[key] = value;
   }
   return result;
 }
@@ -456,6 +520,8 @@ export interface ResolvedArgs<T> {
   config?: string;
   version: boolean;
   help: boolean;
+  /** See ParsedArgs.warnings. */
+  warnings: string[];
 }
 
 /**
@@ -700,6 +766,10 @@ export function formatHelp(programName: string, table: OptionTable): string {
   for (const spec of table) {
     if (!isSettable(spec)) continue;
     entries.push({ name: spec.flag, type: typeWord(spec), help: spec.help, def: defaultText(spec) });
+    for (const old of spec.deprecatedFlags ?? []) {
+      const takesValue = old.sets === undefined && !old.valueOptional;
+      entries.push({ name: old.flag, type: takesValue ? typeWord(spec) : "", help: old.help });
+    }
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 

@@ -51,6 +51,21 @@ describe("nsqd program", () => {
     expect(log).toContain("INFO: received SIGTERM, exiting");
   });
 
+  test("NSQ's deprecated --verbose and --worker-id still work, with deprecation warnings", async () => {
+    const n = await spawnNsqd(["--verbose", "--worker-id=7"]);
+    running.push(n);
+    const c = await RawClient.connect(n.port);
+    await c.publish("old_flags", "hello");
+    c.close();
+    n.proc.kill("SIGTERM");
+    expect(await n.proc.exited).toBe(0);
+    const log = await new Response(n.proc.stderr).text();
+    expect(log).toContain("WARNING: use of the --verbose command line flag is deprecated (use --log-level=debug)");
+    expect(log).toContain("WARNING: use of the --worker-id command line flag is deprecated (use --node-id)");
+    expect(log).toContain("INFO: ID: 7\n");
+    expect(log).toMatch(/DEBUG: PROTOCOL\(V2\): \[.*\] PUB old_flags/);
+  });
+
   test("SIGINT exits 0 too", async () => {
     const n = await spawnNsqd();
     running.push(n);

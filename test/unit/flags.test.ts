@@ -59,7 +59,7 @@ describe("parseArgs: flag styles", () => {
 
   test("only given flags appear in values", () => {
     const parsed = parseArgs(table, []);
-    expect(parsed).toEqual({ values: {}, version: false, help: false });
+    expect(parsed).toEqual({ values: {}, version: false, help: false, warnings: [] });
   });
 
   test("values may contain '=' and may start with '-'", () => {
@@ -203,6 +203,7 @@ describe("parseArgs: program flags", () => {
       values: { count: 1 },
       version: false,
       help: true,
+      warnings: [],
     });
   });
 });
@@ -446,6 +447,64 @@ describe("formatHelp", () => {
     expect(help).toContain("  -quiet\n    \tbe quiet\n");
     expect(help).toContain("  -quantile value\n    \tquantiles\n");
     expect(help).toContain("  -secure\n    \tbool-like enum\n");
+  });
+});
+
+describe("deprecated flags", () => {
+  const withOld = [
+    {
+      key: "level",
+      flag: "log-level",
+      kind: "string",
+      default: "info",
+      help: "level",
+      deprecatedFlags: [{ flag: "verbose", sets: "debug", instead: "log-level=debug", help: "[deprecated] old verbose" }],
+    },
+    {
+      key: "id",
+      flag: "node-id",
+      kind: "int",
+      default: 5,
+      help: "id",
+      deprecatedFlags: [{ flag: "worker-id", instead: "node-id", help: "[deprecated] use --node-id" }],
+    },
+  ] as const satisfies readonly OptionSpec[];
+
+  test("an old name sets the option and warns in go-options' words", () => {
+    const parsed = parseArgs(withOld, ["--worker-id", "7", "-verbose"]);
+    expect(parsed.values).toEqual({ id: 7, level: "debug" });
+    expect(parsed.warnings).toEqual([
+      "use of the --worker-id command line flag is deprecated (use --node-id)",
+      "use of the --verbose command line flag is deprecated (use --log-level=debug)",
+    ]);
+    expect(parseArgs(withOld, ["--worker-id=9", "--worker-id=8"]).warnings).toHaveLength(1);
+  });
+
+  test("the option's own flag wins in either order", () => {
+    expect(parseArgs(withOld, ["--node-id=3", "--worker-id=7"]).values).toEqual({ id: 3 });
+    expect(parseArgs(withOld, ["--worker-id=7", "--node-id=3"]).values).toEqual({ id: 3 });
+    expect(parseArgs(withOld, ["--verbose", "--log-level=warn"]).values).toEqual({ level: "warn" });
+  });
+
+  test("a boolean old flag: =false sets nothing, a bad boolean and a bad value are errors", () => {
+    expect(parseArgs(withOld, ["--verbose=false"]).values).toEqual({});
+    expect(flagError(() => parseArgs(withOld, ["--verbose=loud"])).message).toBe(
+      'invalid value "loud" for flag -verbose: expected a boolean (true or false)',
+    );
+    expect(flagError(() => parseArgs(withOld, ["--worker-id=x"])).message).toBe(
+      'invalid value "x" for flag -worker-id: expected an integer',
+    );
+  });
+
+  test("help lists them; they cannot reuse a name", () => {
+    const help = formatHelp("demo", withOld);
+    expect(help).toContain("  -verbose\n    \t[deprecated] old verbose\n");
+    expect(help).toContain("  -worker-id int\n    \t[deprecated] use --node-id\n");
+    const clash = [
+      { key: "a", flag: "a", kind: "int", default: 0, help: "" },
+      { key: "b", flag: "b", kind: "int", default: 0, help: "", deprecatedFlags: [{ flag: "a", instead: "b", help: "" }] },
+    ] as const;
+    expect(() => parseArgs(clash, [])).toThrow(/already taken/);
   });
 });
 

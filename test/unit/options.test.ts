@@ -15,6 +15,8 @@ import {
   TLS_VERSIONS,
   type NsqdOptions,
 } from "../../src/core/options.ts";
+import { resolveLookupdOptions } from "../../src/lookupd/options.ts";
+import { resolveAdminOptions } from "../../src/admin/options.ts";
 
 function problemsOf(partial: Record<string, unknown>): string[] {
   try {
@@ -303,6 +305,32 @@ describe("argv", () => {
   test("log-level", () => {
     expect(resolve(["--log-level=warn"]).logLevel).toBe("warn");
     expect(() => resolve(["--log-level=verbose"])).toThrow(/invalid value "verbose" for flag -log-level/);
+  });
+
+  test("NSQ's deprecated --verbose and --worker-id are accepted, with warnings", () => {
+    const old = resolveNsqdOptions(["--verbose", "--worker-id=77"]);
+    expect(old.options.logLevel).toBe("debug");
+    expect(old.options.nodeId).toBe(77);
+    expect(old.warnings).toEqual([
+      "use of the --verbose command line flag is deprecated (use --log-level=debug)",
+      "use of the --worker-id command line flag is deprecated (use --node-id)",
+    ]);
+    expect(resolve(["--worker-id=77", "--node-id=5"]).nodeId).toBe(5);
+    expect(() => resolve(["--worker-id=2000"])).toThrow("--node-id: must be <= 1023 (got 2000)");
+    // NSQ 1.3 declares --worker-id a boolean that does nothing: those command lines still start
+    expect(resolve(["--worker-id"]).nodeId).toBe(defaultNodeId());
+    expect(resolve(["--worker-id=false"]).nodeId).toBe(defaultNodeId());
+    expect(resolve(["--worker-id", "--node-id=9"]).nodeId).toBe(9);
+    expect(resolve(["--worker-id=1"]).nodeId).toBe(1);
+    expect(() => resolve(["--worker-id=x"])).toThrow('invalid value "x" for flag -worker-id: expected an integer');
+    for (const resolveOther of [resolveLookupdOptions, resolveAdminOptions]) {
+      const other = resolveOther(["--verbose"]);
+      expect(other.options.logLevel).toBe("debug");
+      expect(other.warnings).toHaveLength(1);
+    }
+    const help = formatHelp("nsqd", nsqdOptionTable);
+    expect(help).toContain("  -verbose\n");
+    expect(help).toContain("  -worker-id\n");
   });
 
   test("bad values name the flag", () => {
