@@ -6,9 +6,11 @@
  *   3. kill -9 at random moments under acknowledged publishing (--sync-every=1)
  *   4. nsqlookupd (V1 TCP and HTTP) and nsqadmin (HTTP) as processes under malformed and
  *      abandoned requests (default 3,000 HTTP requests each), then same pid, /ping, state
+ *   5. kill -9 under live producers and consumers (PUB, DPUB, FIN / REQ / time-out mix),
+ *      default 20 kills: acknowledged messages never finished
  * and prints frames sent, connections, crashes, memory before/after and messages lost.
  *
- *   bun run reliability [--frames=1000000] [--kills=30] [--daemon-requests=3000] [--seed=N]
+ *   bun run reliability [--frames=1000000] [--kills=30] [--daemon-requests=3000] [--chaos-kills=20] [--seed=N]
  */
 import { RawClient } from "../test/helpers/raw-client.ts";
 import { removeDir, spawnNsqd, tempDataDir } from "../test/helpers/process.ts";
@@ -17,6 +19,7 @@ import { rssOf, runFuzz } from "../test/hardening/fuzz-run.ts";
 import { mulberry32 } from "../test/hardening/fuzzer.ts";
 import { startDaemonCluster } from "../test/helpers/daemons.ts";
 import { formatReport, fuzzDaemons, seedState } from "../test/hardening/daemon-fuzz.ts";
+import { formatKillChaos, runKillChaos } from "../test/hardening/kill-chaos.ts";
 
 const arg = (name: string, dflt: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt);
@@ -130,5 +133,13 @@ console.log(`seed ${seed}`);
   await c.stop();
 }
 
+// 5. kill -9 under live producers and consumers
+let lost = 0;
+{
+  const r = await runKillChaos({ kills: arg("chaos-kills", 20), seed });
+  console.log(`kill -9 chaos: ${formatKillChaos(r)}`);
+  lost = r.lost.length;
+}
+
 console.log(`crashes: ${crashes}`);
-process.exit(crashes === 0 ? 0 : 1);
+process.exit(crashes === 0 && lost === 0 ? 0 : 1);

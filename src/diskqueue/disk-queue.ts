@@ -85,6 +85,12 @@ export interface RecoveredRecord {
   attempts: number;
 }
 
+/**
+ * The write call used for segment files: a seam through which tests make a write
+ * fail part way (a full disk at a chosen moment), nothing else.
+ */
+export const segmentWrites = { write: writeSync };
+
 /** Set in a record's size word when an 8-byte due time (ms since the epoch) precedes the payload. */
 const DUE_FLAG = 0x80000000;
 /** The journal is rewritten as a snapshot once it grows past this. */
@@ -266,7 +272,7 @@ export class DiskQueue {
     try {
       if (this.writeFd < 0) this.writeFd = openSync(this.segmentPath(this.writeFileNum), "a");
       let off = 0;
-      while (off < this.wlen) off += writeSync(this.writeFd, this.wbuf, off, this.wlen - off);
+      while (off < this.wlen) off += segmentWrites.write(this.writeFd, this.wbuf, off, this.wlen - off);
     } catch (err) {
       this.truncateWriteFile(committed);
       throw err;

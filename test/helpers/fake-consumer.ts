@@ -1,0 +1,94 @@
+import type { Channel } from "../../src/core/channel.ts";
+import type { Consumer, Delivery } from "../../src/core/message.ts";
+
+const decoder = new TextDecoder();
+
+/** A message as a fake consumer received it. */
+export interface Received {
+  body: string;
+  attempts: number;
+  sequence: number;
+  node: number;
+}
+
+/**
+ * A subscriber of a channel in this process, without sockets: it takes up to
+ * `rdy` messages at a time and keeps what it received for the test to answer.
+ */
+export class FakeConsumer implements Consumer {
+  private static nextId = 1;
+  readonly id = FakeConsumer.nextId++;
+  readonly sampleRate = 0;
+  rdy: number;
+  inFlight = 0;
+  readonly received: Received[] = [];
+  finishedCount = 0;
+  requeuedCount = 0;
+  timedOutCount = 0;
+  closed = false;
+
+  constructor(
+    readonly channel: Channel,
+    rdy = 1000,
+    readonly msgTimeout = 60_000,
+  ) {
+    this.rdy = rdy;
+    channel.addConsumer(this);
+  }
+
+  isReady(): boolean {
+    return !this.closed && this.inFlight < this.rdy;
+  }
+
+  send(d: Delivery): void {
+    this.inFlight++;
+    this.received.push({
+      body: decoder.decode(d.source.subarray(d.offset, d.offset + d.length)),
+      attempts: d.attempts,
+      sequence: d.sequence,
+      node: d.node,
+    });
+  }
+
+  finished(): void {
+    this.inFlight--;
+    this.finishedCount++;
+  }
+
+  requeued(): void {
+    this.inFlight--;
+    this.requeuedCount++;
+  }
+
+  timedOut(): void {
+    this.inFlight--;
+    this.timedOutCount++;
+  }
+
+  emptied(): void {
+    this.inFlight--;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** FINs every message received so far that is still in flight; returns their bodies. */
+  finishAll(): string[] {
+    const bodies: string[] = [];
+    for (const m of this.received) {
+      if (this.channel.finish(this, m.sequence, m.node) === null) bodies.push(m.body);
+    }
+    return bodies;
+  }
+
+  /** Takes and FINs messages until the channel has none left to give; returns every body received. */
+  drain(): string[] {
+    for (;;) {
+      const before = this.received.length;
+      this.channel.pump();
+      this.finishAll();
+      if (this.received.length === before) return this.received.map((m) => m.body);
+    }
+  }
+}
