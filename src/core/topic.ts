@@ -286,6 +286,8 @@ export class Topic {
       dues.push(dueMs);
     }
     if (toDisk.length > 0 && !this.drainToChannelDisks(toDisk, dues)) moved = 0;
+    // what was read is in the channels' queues (or in memory, which a crash loses in any case)
+    disk.deleteReadSegments();
     for (const channel of this.channelList) channel.pump();
     if (moved === DRAIN_BATCH) this.scheduleDrain();
   }
@@ -300,6 +302,8 @@ export class Topic {
         for (let c = 0; c < channels.length; c++) channels[c].writeOverflow(messages[i], dues[i]);
       }
       store.commitUnit();
+      // with --sync-every=1 the moved records are fsynced before the topic's segments go
+      if (this.nsqd.options.syncEvery === 1) store.barrier();
       return true;
     } catch (err) {
       store.abortUnit();

@@ -89,7 +89,9 @@ export interface RecoveredRecord {
  * The write call used for segment files: a seam through which tests make a write
  * fail part way (a full disk at a chosen moment), nothing else.
  */
-export const segmentWrites = { write: writeSync };
+export const segmentWrites: { write: (fd: number, buffer: Uint8Array, offset: number, length: number) => number } = {
+  write: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, length),
+};
 
 /** Set in a record's size word when an 8-byte due time (ms since the epoch) precedes the payload. */
 const DUE_FLAG = 0x80000000;
@@ -158,6 +160,8 @@ export class DiskQueue {
   private readonly outstanding = new Map<number, number>();
   /** Segments read to the end whose records are not all finished yet. */
   private readonly readThrough = new Set<number>();
+  /** A plain queue's segments read to the end, deleted by deleteReadSegments(). */
+  private readonly readSegments: number[] = [];
   /** Records after the journal's read position that were finished, or requeued, before a restart. */
   private finishedAhead: Set<number> | null = null;
   private journaledAhead: JournalState["held"] | null = null;
@@ -544,15 +548,30 @@ export class DiskQueue {
     return offset - this.rbufOffset;
   }
 
-  /** Done with a segment: move to the next; delete it unless records in it are still held. */
+  /**
+   * Done with a segment: move to the next. A retaining queue deletes it once no
+   * record in it is held; a plain queue once its reader says that what it read
+   * is safe elsewhere (deleteReadSegments).
+   */
   private finishReadFile(): void {
     const finished = this.readFileNum;
     this.closeReadFile();
     this.readFileNum++;
     this.readPos = 0;
     this.positionsDirty = true;
-    if (this.outstanding.has(finished)) this.readThrough.add(finished);
+    if (this.journal === null) this.readSegments.push(finished);
+    else if (this.outstanding.has(finished)) this.readThrough.add(finished);
     else rmSync(this.segmentPath(finished), { force: true });
+  }
+
+  /**
+   * A plain queue (a topic's): the records read so far are stored elsewhere now
+   * (in the channels' queues), so the segments read to the end can go. Until
+   * then a crash finds them again (a duplicate at worst, never a loss).
+   */
+  deleteReadSegments(): void {
+    for (const num of this.readSegments) rmSync(this.segmentPath(num), { force: true });
+    this.readSegments.length = 0;
   }
 
   /** Moves the current read segment aside as `.bad` and continues with the next one. */
@@ -894,6 +913,7 @@ export class DiskQueue {
     this.finishedAhead = null;
     this.journaledAhead = null;
     this.takenAhead.clear();
+    this.readSegments.length = 0;
     this.journalStarted = false;
     for (const num of this.listSegments()) rmSync(this.segmentPath(num), { force: true });
   }

@@ -5,7 +5,7 @@
  * failure is injected through DiskQueue's write seam into real files.
  */
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "../../src/core/logger.ts";
@@ -15,12 +15,13 @@ import { PublishError } from "../../src/core/topic.ts";
 import { segmentWrites } from "../../src/diskqueue/disk-queue.ts";
 import { FakeConsumer } from "../helpers/fake-consumer.ts";
 
+const write = segmentWrites.write;
 const quiet = new Logger({ level: "fatal", prefix: "" });
 const encoder = new TextEncoder();
 let cleanups: (() => void)[] = [];
 
 afterEach(() => {
-  segmentWrites.write = writeSync;
+  segmentWrites.write = write;
   for (const c of cleanups.reverse()) c();
   cleanups = [];
 });
@@ -41,8 +42,8 @@ function startNsqd(overrides: Record<string, unknown>): { nsqd: NSQD; dir: strin
 function failAfter(writes: number): void {
   let left = writes;
   segmentWrites.write = (fd, buffer, offset, length) => {
-    if (left-- > 0) return writeSync(fd, buffer, offset, length);
-    if (left === -1 && length > 1) return writeSync(fd, buffer, offset, Math.floor(length / 2));
+    if (left-- > 0) return write(fd, buffer, offset, length);
+    if (left === -1 && length > 1) return write(fd, buffer, offset, Math.floor(length / 2));
     throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
   };
 }
@@ -85,7 +86,7 @@ for (const [what, writes] of [
       if (n === 6) failAfter(writes);
       const bodies = batch(n);
       const ok = publish(nsqd, "t", bodies);
-      segmentWrites.write = writeSync;
+      segmentWrites.write = write;
       if (n === 6) expect(ok).toBe(false);
       if (ok) acked.push(...bodies);
       live.finishAll();
@@ -107,7 +108,7 @@ test("a failure while every channel writes to disk (--mem-queue-size=0) refuses 
   for (let i = 0; i < 40; i++) {
     // the second channel's write fails: the first channel's record of it must go too
     if (i === 20) failAfter(1);
-    if (i === 21) segmentWrites.write = writeSync;
+    if (i === 21) segmentWrites.write = write;
     const body = pad(i);
     if (publish(nsqd, "t", [body])) acked.push(body);
   }
@@ -123,7 +124,7 @@ test("a refused DPUB leaves no deferred message behind", () => {
   failAfter(0);
   const bytes = encoder.encode("later");
   expect(() => topic.publish(bytes, [0, bytes.length], 1, 60_000)).toThrow(PublishError);
-  segmentWrites.write = writeSync;
+  segmentWrites.write = write;
   expect(channel.deferredCount).toBe(0);
   topic.publish(bytes, [0, bytes.length], 1, 60_000);
   expect(channel.deferredCount).toBe(1);

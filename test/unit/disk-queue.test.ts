@@ -56,6 +56,9 @@ describe("DiskQueue", () => {
     expect(segments(dir).length).toBeGreaterThan(5);
     expect(readAll(q)).toEqual(want);
     expect(q.depth).toBe(0);
+    // a plain queue's reader says when what it read is safe elsewhere
+    expect(segments(dir).length).toBeGreaterThan(5);
+    q.deleteReadSegments();
     expect(segments(dir).length).toBeLessThanOrEqual(1);
     q.close();
   });
@@ -235,5 +238,88 @@ describe("DiskQueue reading while writing", () => {
     }
     got.push(...readAll(q));
     expect(got).toEqual(want);
+  });
+});
+
+describe("DiskQueue keeping records until they are finished (a channel's queue)", () => {
+  /** Opens the queue in retaining mode; `held` lists what the test still holds, for snapshots. */
+  function retaining(open: () => DiskQueue, held: Map<number, { dueMs: number; attempts: number }>) {
+    const q = open();
+    const recovered = q.retainReads((each) => {
+      for (const [key, h] of held) each(key, h.dueMs, h.attempts);
+    });
+    return { q, recovered };
+  }
+  /** Reads one record and holds it. */
+  function take(q: DiskQueue, held: Map<number, { dueMs: number; attempts: number }>): { key: number; text: string } {
+    const payload = q.readNext()!;
+    held.set(q.lastReadKey, { dueMs: q.lastReadDueMs, attempts: 1 });
+    return { key: q.lastReadKey, text: dec.decode(payload) };
+  }
+
+  test("after a crash, what was held comes back and what was finished does not", () => {
+    const { dir, open } = setup(100);
+    const held = new Map<number, { dueMs: number; attempts: number }>();
+    const { q } = retaining(open, held);
+    for (let i = 0; i < 30; i++) put(q, `message-${i}`);
+    const taken = Array.from({ length: 20 }, () => take(q, held));
+    // finish 0-14 and 19; requeue 15 with a due time; 16-18 stay in flight
+    for (const t of [...taken.slice(0, 15), taken[19]]) {
+      q.finish(t.key);
+      held.delete(t.key);
+    }
+    const due = Date.now() + 60_000;
+    q.requeue(taken[15].key, due, 1);
+    held.set(taken[15].key, { dueMs: due, attempts: 1 });
+    q.flush(); // the turn's barrier; then the process dies without close()
+    expect(segments(dir).length).toBeLessThan(10); // segments whose records were all finished are gone
+
+    const again = retaining(open, new Map());
+    // the deferred one is held again at once; the ones in flight are read again, marked as
+    // delivered before (the journal's READ mark), then the unread ones; nothing finished again
+    expect(again.recovered.map((r) => [dec.decode(r.payload), r.dueMs, r.attempts])).toEqual([["message-15", due, 1]]);
+    const rest: [string, boolean][] = [];
+    for (let r = again.q.readNext(); r !== null; r = again.q.readNext()) rest.push([dec.decode(r), again.q.lastReadRedelivered]);
+    expect(rest).toEqual([
+      ...[16, 17, 18].map((i): [string, boolean] => [`message-${i}`, true]),
+      ...Array.from({ length: 10 }, (_, i): [string, boolean] => [`message-${i + 20}`, false]),
+    ]);
+    expect(again.q.depth).toBe(0);
+  });
+
+  test("a record with a due time keeps it on disk, and a clean close keeps what is held", () => {
+    const { open } = setup(1000);
+    const held = new Map<number, { dueMs: number; attempts: number }>();
+    const { q } = retaining(open, held);
+    const due = Date.now() + 30_000;
+    const bytes = enc.encode("later");
+    q.writeBuffer.set(bytes, q.reserveRecord(bytes.length, due));
+    put(q, "now");
+    const later = take(q, held);
+    expect(later.text).toBe("later");
+    expect(q.lastReadDueMs).toBe(due);
+    expect(take(q, held).text).toBe("now");
+    q.close();
+    const again = retaining(open, new Map());
+    expect(again.recovered.map((r) => [dec.decode(r.payload), r.dueMs])).toEqual([
+      ["later", due],
+      ["now", 0],
+    ]);
+    expect(again.q.readNext()).toBeNull();
+  });
+
+  test("a segment goes only when every record read from it is finished", () => {
+    const { dir, open } = setup(100);
+    const held = new Map<number, { dueMs: number; attempts: number }>();
+    const { q } = retaining(open, held);
+    for (let i = 0; i < 20; i++) put(q, `message-${i}`);
+    const first = take(q, held);
+    const others: number[] = [];
+    for (let r = q.readNext(); r !== null; r = q.readNext()) others.push(q.lastReadKey);
+    for (const key of others) q.finish(key);
+    const before = segments(dir);
+    expect(before.length).toBeGreaterThanOrEqual(2); // the first, held, and the one being written
+    q.finish(first.key);
+    expect(segments(dir).length).toBeLessThan(before.length);
   });
 });
