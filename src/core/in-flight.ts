@@ -2,6 +2,7 @@ import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
 import { Delivery } from "./message.ts";
 
 const MIN_CAPACITY = 16;
+const NO_SLOTS: (Delivery | undefined)[] = [];
 /**
  * The table shrinks only above this capacity. A consumer that receives bursts
  * (100 messages a ms, all FINed before the next) would otherwise grow and shrink
@@ -27,7 +28,8 @@ const SHRINK_FLOOR = 1024;
  *   (so it is earlier than the list's tail) goes to a small heap instead.
  */
 export class InFlightTable {
-  private slots: (Delivery | undefined)[] = new Array<Delivery | undefined>(MIN_CAPACITY).fill(undefined);
+  /** Allocated at the first add (an idle channel's table costs nothing). */
+  private slots: (Delivery | undefined)[] = NO_SLOTS;
   private mask = MIN_CAPACITY - 1;
   /** 32 - log2(capacity): the hash's top bits pick the slot. */
   private shift = 32 - Math.log2(MIN_CAPACITY);
@@ -42,6 +44,7 @@ export class InFlightTable {
   }
 
   get(sequence: number): Delivery | undefined {
+    if (this.count === 0) return undefined;
     const slots = this.slots;
     const mask = this.mask;
     for (let i = this.home(sequence); ; i = (i + 1) & mask) {
@@ -52,7 +55,8 @@ export class InFlightTable {
 
   /** Adds a delivery sent at `now` whose deadline (`priority`) is now + timeoutMs. */
   add(d: Delivery, timeoutMs: number): void {
-    if (this.count >= (this.mask + 1) >>> 1) this.resize((this.mask + 1) * 2);
+    if (this.slots === NO_SLOTS) this.resize(MIN_CAPACITY);
+    else if (this.count >= (this.mask + 1) >>> 1) this.resize((this.mask + 1) * 2);
     this.insert(d);
     this.count++;
     this.listFor(timeoutMs).append(d);
@@ -103,7 +107,7 @@ export class InFlightTable {
 
   clear(): void {
     for (const d of this.slots) if (d !== undefined) d.prev = d.next = null;
-    this.slots = new Array<Delivery | undefined>(MIN_CAPACITY).fill(undefined);
+    this.slots = NO_SLOTS;
     this.mask = MIN_CAPACITY - 1;
     this.shift = 32 - Math.log2(MIN_CAPACITY);
     this.count = 0;

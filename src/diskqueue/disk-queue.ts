@@ -30,6 +30,12 @@ export interface DiskQueueOptions {
   logger: Logger;
   /** Called at the first write after the queue was last flushed (the store's barrier). */
   onWrite: (queue: DiskQueue) => void;
+  /**
+   * False when the data path holds no file of this queue (the store looked once):
+   * the queue then starts empty without touching the file system, so a new topic
+   * or channel costs no file until it holds a message.
+   */
+  existing?: boolean;
   /** The store's write unit, which this queue joins at its first record while one is open. */
   unit?: WriteUnit;
 }
@@ -71,6 +77,16 @@ export class WriteUnit {
   }
 }
 
+/** The records a retaining queue has handed out and not seen finished. */
+interface Holdings {
+  /** Records read and not finished, per segment number. */
+  outstanding: Map<number, number>;
+  /** Segments read to the end whose records are not all finished yet. */
+  readThrough: Set<number>;
+  /** Records held before the reader reached them (see takeLastWritten): the reader skips them. */
+  takenAhead: Set<number>;
+}
+
 /** Lists the records read and not finished (key, due time or 0, attempts), for a journal snapshot. */
 export type HeldRecordLister = (each: (key: number, dueMs: number, attempts: number) => void) => void;
 
@@ -100,6 +116,8 @@ const JOURNAL_COMPACT_BYTES = 4 * 1024 * 1024;
 
 const WRITE_BUFFER_FLUSH = 64 * 1024;
 const READ_AHEAD = 1024 * 1024;
+/** What an idle queue holds instead of its write and read buffers. */
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * One FIFO of records on disk: append-only segment files of `[4-byte size][payload]`
@@ -124,7 +142,8 @@ export class DiskQueue {
   private writePos = 0;
 
   private writeFd = -1;
-  private wbuf = new Uint8Array(WRITE_BUFFER_FLUSH * 2);
+  /** Allocated at the first write, let go when the queue is idle (see sync). */
+  private wbuf = NO_BYTES;
   /** Buffered bytes: the file holds the write segment up to writePos - wlen. */
   private wlen = 0;
   /** Records written since the last fsync. */
@@ -134,6 +153,10 @@ export class DiskQueue {
   /** Has writes the store's next barrier must flush. */
   dirty = false;
   private positionsDirty = false;
+  /** Some file of this queue may exist (found at open, or written since). */
+  private hasFiles: boolean;
+  /** Written or read since the last sync(): an idle queue lets go of its buffers. */
+  private busy = false;
 
   /** Key and due time of the record reserveRecord() last appended. */
   lastWriteKey = 0;
@@ -149,24 +172,21 @@ export class DiskQueue {
   private readFd = -1;
   private readFdFileNum = -1;
   private readFileSize = 0;
-  private rbuf = new Uint8Array(READ_AHEAD);
+  /** Allocated at the first read from a file, let go when the queue is idle (see sync). */
+  private rbuf = NO_BYTES;
   private rbufOffset = 0;
   private rbufLength = 0;
 
   // ---- retaining queues only ----
   private journal: JournalWriter | null = null;
   private heldRecords: HeldRecordLister | null = null;
-  /** Records read and not finished, per segment number. */
-  private readonly outstanding = new Map<number, number>();
-  /** Segments read to the end whose records are not all finished yet. */
-  private readonly readThrough = new Set<number>();
+  /** What a retaining queue holds; created at its first held record (idle channels have none). */
+  private held: Holdings | null = null;
   /** A plain queue's segments read to the end, deleted by deleteReadSegments(). */
   private readonly readSegments: number[] = [];
   /** Records after the journal's read position that were finished, or requeued, before a restart. */
   private finishedAhead: Set<number> | null = null;
   private journaledAhead: JournalState["held"] | null = null;
-  /** Records held before the reader reached them (see takeLastWritten): the reader skips them. */
-  private readonly takenAhead = new Set<number>();
   /** The journal file has its snapshot header (it is written before the first record is held). */
   private journalStarted = false;
   /** Read position last written to the journal (a READ entry). */
@@ -182,7 +202,8 @@ export class DiskQueue {
   private unitUnsynced = 0;
 
   constructor(private readonly opts: DiskQueueOptions) {
-    this.open();
+    this.hasFiles = opts.existing ?? true;
+    if (this.hasFiles) this.open();
   }
 
   get name(): string {
@@ -232,8 +253,9 @@ export class DiskQueue {
     if (this.writePos > 0 && this.writePos + recordLength > this.opts.maxBytesPerFile) this.roll();
     if (this.wlen >= WRITE_BUFFER_FLUSH || this.wlen + recordLength > this.wbuf.length) {
       this.flush();
-      if (recordLength > this.wbuf.length) this.wbuf = new Uint8Array(recordLength);
+      if (recordLength > this.wbuf.length) this.wbuf = new Uint8Array(Math.max(recordLength, WRITE_BUFFER_FLUSH * 2));
     }
+    this.busy = true;
     this.markDirty();
     const pos = this.wlen;
     if (dueMs > 0) {
@@ -274,7 +296,10 @@ export class DiskQueue {
     if (this.wlen === 0) return;
     const committed = this.writePos - this.wlen;
     try {
-      if (this.writeFd < 0) this.writeFd = openSync(this.segmentPath(this.writeFileNum), "a");
+      if (this.writeFd < 0) {
+        this.hasFiles = true;
+        this.writeFd = openSync(this.segmentPath(this.writeFileNum), "a");
+      }
       let off = 0;
       while (off < this.wlen) off += segmentWrites.write(this.writeFd, this.wbuf, off, this.wlen - off);
     } catch (err) {
@@ -372,10 +397,16 @@ export class DiskQueue {
     this.positionsDirty = true;
   }
 
-  /** Flushes, fsyncs the data, and persists positions. */
+  /** Flushes, fsyncs the data, and persists positions; a queue idle since the last sync lets go of its buffers. */
   sync(): void {
     this.syncData();
-    if (this.positionsDirty) this.persistPositions();
+    if (this.positionsDirty && this.hasFiles) this.persistPositions();
+    if (!this.busy && this.wlen === 0) {
+      this.wbuf = NO_BYTES;
+      this.rbuf = NO_BYTES;
+      this.rbufLength = 0;
+    }
+    this.busy = false;
   }
 
   /** Records and journal entries written since their last fsync (what --sync-every counts). */
@@ -412,6 +443,7 @@ export class DiskQueue {
   }
 
   private persistPositions(): void {
+    this.hasFiles = true;
     writeFileAtomic(this.metaPath, formatPositions(this.positions()));
     this.positionsDirty = false;
   }
@@ -440,7 +472,7 @@ export class DiskQueue {
       const key = this.lastReadKey;
       // finished before a restart, or held already: skipped, and depth never counted them
       const skip =
-        (this.finishedAhead !== null && this.finishedAhead.delete(key)) || (this.takenAhead.size > 0 && this.takenAhead.delete(key));
+        (this.finishedAhead !== null && this.finishedAhead.delete(key)) || (this.held !== null && this.held.takenAhead.size > 0 && this.held.takenAhead.delete(key));
       if (skip) {
         this.depth++;
         continue;
@@ -463,6 +495,7 @@ export class DiskQueue {
   }
 
   private readRecord(): Uint8Array | null {
+    this.busy = true;
     for (;;) {
       if (this.readFileNum === this.writeFileNum && this.readPos >= this.writePos) {
         if (this.depth !== 0) this.depth = 0;
@@ -540,7 +573,7 @@ export class DiskQueue {
     if (offset + length > end || this.readFd < 0) return -1;
     const inBuffer = offset >= this.rbufOffset && offset + length <= this.rbufOffset + this.rbufLength;
     if (!inBuffer) {
-      if (length > this.rbuf.length) this.rbuf = new Uint8Array(length);
+      if (length > this.rbuf.length) this.rbuf = new Uint8Array(Math.max(length, READ_AHEAD));
       this.rbufOffset = offset;
       this.rbufLength = readSync(this.readFd, this.rbuf, 0, Math.min(this.rbuf.length, end - offset), offset);
       if (this.rbufLength < length) return -1;
@@ -560,7 +593,7 @@ export class DiskQueue {
     this.readPos = 0;
     this.positionsDirty = true;
     if (this.journal === null) this.readSegments.push(finished);
-    else if (this.outstanding.has(finished)) this.readThrough.add(finished);
+    else if (this.held?.outstanding.has(finished)) this.held.readThrough.add(finished);
     else rmSync(this.segmentPath(finished), { force: true });
   }
 
@@ -587,7 +620,7 @@ export class DiskQueue {
       this.writePos = 0;
     }
     if (existsSync(path)) renameSync(path, `${path}.bad`);
-    this.outstanding.delete(num); // held records of it keep their copies in memory
+    this.held?.outstanding.delete(num); // held records of it keep their copies in memory
     this.readFileNum = num + 1;
     this.readPos = 0;
     const before = this.depth;
@@ -610,7 +643,7 @@ export class DiskQueue {
   retainReads(heldRecords: HeldRecordLister): RecoveredRecord[] {
     this.heldRecords = heldRecords;
     this.journal = new JournalWriter(this.journalPath);
-    const state = replayJournal(this.journalPath);
+    const state = this.hasFiles ? replayJournal(this.journalPath) : null;
     if (state === null) return []; // no journal yet, or a queue from before journals: what was read is finished
     this.journalStarted = true;
     this.journaledReadKey = state.readMark;
@@ -639,7 +672,7 @@ export class DiskQueue {
       const payload = this.readAt(key);
       if (payload === null) continue; // its segment was deleted: everything in it was finished
       if (deferredAhead) {
-        this.takenAhead.add(key);
+        this.holdings().takenAhead.add(key);
         this.depth--;
       }
       this.hold(keyFileNum(key));
@@ -650,14 +683,15 @@ export class DiskQueue {
     // segments before the read position that hold nothing any more
     for (const num of this.listSegments()) {
       if (num >= this.readFileNum) break;
-      if (this.outstanding.has(num)) this.readThrough.add(num);
+      if (this.held?.outstanding.has(num)) this.held.readThrough.add(num);
       else rmSync(this.segmentPath(num), { force: true });
     }
     return recovered;
   }
 
   private hold(fileNum: number): void {
-    this.outstanding.set(fileNum, (this.outstanding.get(fileNum) ?? 0) + 1);
+    const outstanding = this.holdings().outstanding;
+    outstanding.set(fileNum, (outstanding.get(fileNum) ?? 0) + 1);
   }
 
   /** A held record is done (FIN): it is journaled, and its segment goes once nothing in it is held. */
@@ -674,13 +708,19 @@ export class DiskQueue {
   }
 
   private release(fileNum: number): void {
-    const left = (this.outstanding.get(fileNum) ?? 1) - 1;
+    const held = this.held;
+    if (held === null) return;
+    const left = (held.outstanding.get(fileNum) ?? 1) - 1;
     if (left > 0) {
-      this.outstanding.set(fileNum, left);
+      held.outstanding.set(fileNum, left);
       return;
     }
-    this.outstanding.delete(fileNum);
-    if (this.readThrough.delete(fileNum)) rmSync(this.segmentPath(fileNum), { force: true });
+    held.outstanding.delete(fileNum);
+    if (held.readThrough.delete(fileNum)) rmSync(this.segmentPath(fileNum), { force: true });
+  }
+
+  private holdings(): Holdings {
+    return (this.held ??= { outstanding: new Map(), readThrough: new Set(), takenAhead: new Set() });
   }
 
   /**
@@ -691,7 +731,7 @@ export class DiskQueue {
   takeLastWritten(): void {
     const key = this.lastWriteKey;
     if (!this.journalStarted) this.startJournal(recordKey(this.readFileNum, this.readPos));
-    this.takenAhead.add(key);
+    this.holdings().takenAhead.add(key);
     this.depth--;
     this.hold(keyFileNum(key));
     this.requeue(key, this.lastWriteDueMs, 0); // so that a restart shows it as deferred at once
@@ -875,6 +915,7 @@ export class DiskQueue {
 
   /** Drops every record (files included) and starts again after the last segment number. */
   empty(): void {
+    if (!this.hasFiles) return;
     this.removeFiles();
     const next = this.writeFileNum + 1;
     this.readFileNum = this.writeFileNum = next;
@@ -886,6 +927,7 @@ export class DiskQueue {
 
   /** Flushes, fsyncs, saves positions (and a journal snapshot) and closes files. */
   close(): void {
+    if (!this.hasFiles && this.wlen === 0) return; // never held a message: nothing to keep
     if (this.journalStarted) this.compactJournal();
     this.sync();
     this.persistPositions();
@@ -897,9 +939,10 @@ export class DiskQueue {
 
   /** Removes the queue from disk entirely (its topic or channel was deleted). */
   delete(): void {
+    this.depth = 0;
+    if (!this.hasFiles) return;
     this.removeFiles();
     rmSync(this.metaPath, { force: true });
-    this.depth = 0;
   }
 
   private removeFiles(): void {
@@ -908,11 +951,9 @@ export class DiskQueue {
     this.writeFd = -1;
     this.closeReadFile();
     this.journal?.delete();
-    this.outstanding.clear();
-    this.readThrough.clear();
+    this.held = null;
     this.finishedAhead = null;
     this.journaledAhead = null;
-    this.takenAhead.clear();
     this.readSegments.length = 0;
     this.journalStarted = false;
     for (const num of this.listSegments()) rmSync(this.segmentPath(num), { force: true });

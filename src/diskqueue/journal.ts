@@ -106,7 +106,8 @@ const INITIAL_BUFFER = 4096;
  */
 export class JournalWriter {
   private fd = -1;
-  private buf = new Uint8Array(INITIAL_BUFFER);
+  /** Allocated at the first entry: an idle channel's journal costs nothing. */
+  private buf = new Uint8Array(0);
   private len = 0;
   /** Bytes in the file plus the buffer since the last snapshot. */
   size = 0;
@@ -116,7 +117,7 @@ export class JournalWriter {
 
   private reserve(n: number): number {
     if (this.len + n > this.buf.length) {
-      const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+      const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + n, INITIAL_BUFFER));
       grown.set(this.buf.subarray(0, this.len));
       this.buf = grown;
     }

@@ -1,5 +1,6 @@
 import type { Logger } from "../core/logger.ts";
 import { DiskQueue, WriteUnit } from "./disk-queue.ts";
+import { readdirSync } from "node:fs";
 import { MIN_RECORD_SIZE } from "./message-record.ts";
 
 export interface DiskStoreOptions {
@@ -53,7 +54,12 @@ export class DiskStore {
     this.lastError = null;
   }
 
+  /** Queue names with a file in the data path when the store first looked (see DiskQueueOptions.existing). */
+  private namesOnDisk: Set<string> | null = null;
+  private readonly markDirtyNow = (q: DiskQueue) => this.markDirty(q);
+
   open(name: string): DiskQueue {
+    if (this.namesOnDisk === null) this.namesOnDisk = queueNamesIn(this.opts.dataPath);
     const queue = new DiskQueue({
       dataPath: this.opts.dataPath,
       name,
@@ -61,8 +67,9 @@ export class DiskStore {
       minRecordSize: MIN_RECORD_SIZE,
       maxRecordSize: MIN_RECORD_SIZE + this.opts.maxMsgSize,
       logger: this.logger,
-      onWrite: (q) => this.markDirty(q),
+      onWrite: this.markDirtyNow,
       unit: this.unit,
+      existing: this.namesOnDisk.has(name),
     });
     this.queues.add(queue);
     return queue;
@@ -172,4 +179,20 @@ export class DiskStore {
     for (const queue of this.queues) queue.close();
     this.queues.clear();
   }
+}
+
+/** The names of the disk queues that have a file in `dataPath` (`<name>.diskqueue.*`). */
+function queueNamesIn(dataPath: string): Set<string> {
+  const names = new Set<string>();
+  let files: string[];
+  try {
+    files = readdirSync(dataPath);
+  } catch {
+    return names;
+  }
+  for (const file of files) {
+    const at = file.indexOf(".diskqueue.");
+    if (at > 0) names.add(file.slice(0, at));
+  }
+  return names;
 }

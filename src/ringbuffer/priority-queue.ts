@@ -9,12 +9,14 @@ export interface HeapItem {
 }
 
 const INITIAL_KEYS = 16;
+/** An empty heap allocates its keys at its first push (thousands of idle channels each have two heaps). */
+const NO_KEYS = new Float64Array(0);
 
 export class PriorityQueue<T extends HeapItem> {
   private heap: T[] = [];
   // keys[i] === heap[i].priority. Comparing on a contiguous Float64Array avoids
   // loading every child object while sifting, which matters for large heaps.
-  private keys = new Float64Array(INITIAL_KEYS);
+  private keys = NO_KEYS;
 
   get length(): number {
     return this.heap.length;
@@ -81,7 +83,7 @@ export class PriorityQueue<T extends HeapItem> {
     const heap = this.heap;
     for (let i = 0; i < heap.length; i++) heap[i].heapIndex = -1;
     heap.length = 0;
-    if (this.keys.length > INITIAL_KEYS) this.keys = new Float64Array(INITIAL_KEYS);
+    if (this.keys.length > INITIAL_KEYS) this.keys = NO_KEYS;
   }
 
   /** Hands every item to `fn` in no particular order; `fn` must not change the queue. */
@@ -111,7 +113,7 @@ export class PriorityQueue<T extends HeapItem> {
   }
 
   private growKeys(): void {
-    const keys = new Float64Array(this.keys.length * 2);
+    const keys = new Float64Array(Math.max(INITIAL_KEYS, this.keys.length * 2));
     keys.set(this.keys);
     this.keys = keys;
   }

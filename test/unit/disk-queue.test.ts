@@ -293,7 +293,8 @@ describe("DiskQueue keeping records until they are finished (a channel's queue)"
     const { q } = retaining(open, held);
     const due = Date.now() + 30_000;
     const bytes = enc.encode("later");
-    q.writeBuffer.set(bytes, q.reserveRecord(bytes.length, due));
+    const at = q.reserveRecord(bytes.length, due); // (the write buffer may be replaced by the reserve)
+    q.writeBuffer.set(bytes, at);
     put(q, "now");
     const later = take(q, held);
     expect(later.text).toBe("later");
