@@ -4,7 +4,7 @@
  * recorded in `errors` and the rest is still answered; only when every daemon
  * asked fails does a call throw.
  */
-import type { NsqdHistory } from "../http/history.ts";
+import type { NsqdHistory } from "../schemas/nsqd-history.ts";
 import { nodeTopic } from "./aggregate.ts";
 import type { NsqdStatsJson, Producer, TopicStats } from "./types.ts";
 import { Upstream, UpstreamError } from "./upstream.ts";

@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import { HttpError, jsonResponse } from "../http/errors.ts";
-import type { NsqdHistory } from "../http/history.ts";
+import type { NsqdHistory } from "../schemas/nsqd-history.ts";
 import { upstream } from "./api.ts";
 import { httpAddress, type Failures } from "./cluster.ts";
 import type { AdminContext } from "./context.ts";

@@ -1,78 +1,44 @@
-/** zod schemas of nsqadmin's API answers, for validation-free documentation in OpenAPI. */
+/**
+ * zod schemas of nsqadmin's API answers, for the OpenAPI document and the types
+ * of types.ts. Its topics, channels and clients are nsqd's (schemas/nsqd-stats.ts)
+ * tagged with their node and summed over nodes, as NSQ 1.3's clusterinfo does.
+ */
 import { z } from "zod";
+import { channelStatsSchema, clientStatsSchema, topicStatsSchema } from "../schemas/nsqd-stats.ts";
 
 const message = z.string().describe('"" or "WARNING: ..." listing the daemons that failed');
-const latency = z.object({
-  count: z.number(),
-  percentiles: z.array(z.object({ quantile: z.number(), value: z.number() })).nullable(),
-});
 const rate = z.number().nullable().describe("bunsq: messages per second over the last minute (null from Go's nsqd)");
+const node = z.string().describe('"*" for the sum over nodes');
 
-export const clientSchema = z.object({
+export const clientSchema = clientStatsSchema.omit({ state: true, pub_counts: true }).extend({
   node: z.string(),
-  remote_address: z.string(),
-  version: z.string(),
-  client_id: z.string(),
-  hostname: z.string(),
-  user_agent: z.string(),
-  connect_ts: z.number(),
   connected: z.number().describe("nanoseconds"),
-  in_flight_count: z.number(),
-  ready_count: z.number(),
-  finish_count: z.number(),
-  requeue_count: z.number(),
-  message_count: z.number(),
-  sample_rate: z.number(),
-  deflate: z.boolean(),
-  snappy: z.boolean(),
   authed: z.boolean(),
   auth_identity: z.string(),
   auth_identity_url: z.string(),
-  tls: z.boolean(),
-  tls_cipher_suite: z.string(),
-  tls_version: z.string(),
-  tls_negotiated_protocol: z.string(),
-  tls_negotiated_protocol_is_mutual: z.boolean(),
 });
 
-const channelFields = {
-  node: z.string().describe('"*" for the sum over nodes'),
+const channelFields = channelStatsSchema.omit({ clients: true, message_rate_1m: true, consume_rate_1m: true }).extend({
+  node,
   hostname: z.string(),
   topic_name: z.string(),
-  channel_name: z.string(),
-  depth: z.number(),
-  memory_depth: z.number(),
-  backend_depth: z.number(),
-  in_flight_count: z.number(),
-  deferred_count: z.number(),
-  requeue_count: z.number(),
-  timeout_count: z.number(),
-  message_count: z.number(),
-  client_count: z.number(),
+  memory_depth: z.int(),
   clients: z.array(clientSchema),
-  paused: z.boolean(),
-  e2e_processing_latency: latency,
   message_rate_1m: rate,
   consume_rate_1m: rate,
-};
-const nodeChannel = z.object({ ...channelFields, nodes: z.null() });
-export const channelSchema = z.object({ ...channelFields, nodes: z.array(nodeChannel).nullable() });
+});
+const nodeChannel = channelFields.extend({ nodes: z.null() });
+export const channelSchema = channelFields.extend({ nodes: z.array(nodeChannel).nullable() });
 
-const topicFields = {
-  node: z.string().describe('"*" for the sum over nodes'),
+const topicFields = topicStatsSchema.omit({ channels: true, message_bytes: true, message_rate_1m: true }).extend({
+  node,
   hostname: z.string(),
-  topic_name: z.string(),
-  depth: z.number(),
-  memory_depth: z.number(),
-  backend_depth: z.number(),
-  message_count: z.number(),
+  memory_depth: z.int(),
   channels: z.array(channelSchema),
-  paused: z.boolean(),
-  e2e_processing_latency: latency,
   message_rate_1m: rate,
-};
-const nodeTopic = z.object({ ...topicFields, nodes: z.null() });
-export const topicSchema = z.object({ ...topicFields, nodes: z.array(nodeTopic).nullable() });
+});
+const nodeTopic = topicFields.extend({ nodes: z.null() });
+export const topicSchema = topicFields.extend({ nodes: z.array(nodeTopic).nullable() });
 
 export const producerSchema = z.object({
   remote_addresses: z.array(z.string()),

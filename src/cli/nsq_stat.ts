@@ -2,6 +2,7 @@
 /** nsq_stat: polls /stats of a topic's nsqds and prints a channel's rates and depths per interval. */
 import { joinHostPort, lookupdUrl } from "../client/lookup.ts";
 import type { OptionsOf } from "../options/flags.ts";
+import type { ChannelStats, NsqdStats } from "../schemas/nsqd-stats.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import { lookupdHttpAddressOption, toolLogLevelOption } from "./tool-options.ts";
 
@@ -33,19 +34,7 @@ export const nsqStatOptionTable = [
 
 type Options = OptionsOf<typeof nsqStatOptionTable>;
 
-/** The channel fields nsq_stat sums over nsqds. */
-interface ChannelCounts {
-  depth: number;
-  backend_depth: number;
-  in_flight_count: number;
-  deferred_count: number;
-  requeue_count: number;
-  timeout_count: number;
-  message_count: number;
-  client_count: number;
-}
-
-const FIELDS: (keyof ChannelCounts)[] = [
+const FIELDS = [
   "depth",
   "backend_depth",
   "in_flight_count",
@@ -54,7 +43,10 @@ const FIELDS: (keyof ChannelCounts)[] = [
   "timeout_count",
   "message_count",
   "client_count",
-];
+] as const;
+
+/** The channel fields nsq_stat sums over nsqds. */
+type ChannelCounts = Pick<ChannelStats, (typeof FIELDS)[number]>;
 
 async function getJson(url: string, timeoutMs: number): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { Accept: "application/vnd.nsq; version=1.0" } });
@@ -81,7 +73,7 @@ async function channelCounts(o: Options, nodes: readonly string[]): Promise<Chan
   for (const node of nodes) {
     const url = `http://${node}/stats?format=json&topic=${encodeURIComponent(o.topic)}&channel=${encodeURIComponent(o.channel)}&include_clients=false`;
     const { body } = await getJson(url, o.httpClientRequestTimeout);
-    const topics = (body.topics ?? []) as { topic_name: string; channels: (ChannelCounts & { channel_name: string })[] }[];
+    const topics = (body as NsqdStats).topics ?? [];
     const ch = topics.find((t) => t.topic_name === o.topic)?.channels.find((c) => c.channel_name === o.channel);
     if (!ch) continue;
     sum ??= Object.fromEntries(FIELDS.map((f) => [f, 0])) as unknown as ChannelCounts;

@@ -65,7 +65,7 @@ export function startNsqd(options: NsqdOptions, logger?: Logger): RunningNsqd {
   let statsd: StatsdPusher | null = null;
   if (options.statsdAddress !== "") {
     const { hostname: host, port: statsdPort } = splitHostPort(options.statsdAddress);
-    statsd = new StatsdPusher(nsqd, tcp.latency, {
+    statsd = new StatsdPusher(nsqd, {
       host,
       port: statsdPort,
       prefix: statsdPrefix(options.statsdPrefix, options.broadcastAddress, http.port),

@@ -1,6 +1,7 @@
 import type { DiskQueue, RecoveredRecord } from "../diskqueue/disk-queue.ts";
 import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-record.ts";
 import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
+import { LatencyWindow, latencyResult, type LatencyResult } from "./e2e-latency.ts";
 import { InFlightTable } from "./in-flight.ts";
 import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
 import { isEphemeralName } from "../protocol/names.ts";
@@ -50,6 +51,10 @@ export class Channel {
   };
   /** Null when this channel or its topic is ephemeral: they never touch disk. */
   readonly disk: DiskQueue | null;
+  /** Set with --e2e-processing-latency-percentile: FINs are timed. */
+  private readonly timesFins: boolean;
+  /** End-to-end latencies of finished messages; created at the first timed FIN. */
+  private latency: LatencyWindow | null = null;
 
   constructor(
     readonly name: string,
@@ -60,6 +65,7 @@ export class Channel {
     this.cursor = startPosition;
     this.startPosition = startPosition;
     this.disk = this.ephemeral || topic.ephemeral ? null : topic.nsqd.openDiskQueue(`${topic.name}:${name}`);
+    this.timesFins = topic.nsqd.options.e2eProcessingLatencyPercentiles.length > 0;
     if (this.disk !== null) this.recover(this.disk.retainReads(this.listHeld));
   }
 
@@ -111,6 +117,14 @@ export class Channel {
   get consumedCount(): number {
     const left = this.messageCount - this.depth - this.inFlight.size - this.deferred.length;
     return left > 0 ? left : 0;
+  }
+  /** The window of end-to-end latencies; null before the first timed FIN. */
+  get latencyWindow(): LatencyWindow | null {
+    return this.latency;
+  }
+  /** nsqd's e2e_processing_latency of this channel. */
+  e2eLatency(now = Date.now()): LatencyResult {
+    return latencyResult(this.topic.nsqd.options.e2eProcessingLatencyPercentiles, [this.latency], now);
   }
 
   // ---- consumers ----
@@ -299,8 +313,15 @@ export class Channel {
     this.takeOutOfFlight(d);
     if (d.diskKey >= 0) this.disk!.finish(d.diskKey);
     consumer.finished(d);
+    if (this.timesFins) this.recordLatency(d.timestamp);
     this.schedulePump();
     return null;
+  }
+
+  private recordLatency(timestampNs: number): void {
+    const now = Date.now();
+    this.latency ??= new LatencyWindow(this.topic.nsqd.options.e2eProcessingLatencyWindowTime / 2, now);
+    this.latency.record(timestampNs, now);
   }
 
   /** REQ: back to the front of the line now, or after delayMs. */

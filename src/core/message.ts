@@ -1,4 +1,5 @@
 import type { HeapItem } from "../ringbuffer/priority-queue.ts";
+import type { StatsReporter } from "./stats.ts";
 
 /**
  * The fields of one message. Its body is bytes [offset, offset + length) of
@@ -67,8 +68,8 @@ export class MessageSlot implements MessageData {
 
 const EMPTY = new Uint8Array(0);
 
-/** The channel's view of a subscribed client; implemented by the TCP layer. */
-export interface Consumer {
+/** The channel's view of a subscribed client, which reports its own stats; implemented by the TCP layer. */
+export interface Consumer extends StatsReporter {
   readonly id: number;
   /** Message timeout negotiated by this client, in ms. */
   readonly msgTimeout: number;

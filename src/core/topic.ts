@@ -3,6 +3,7 @@ import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-reco
 import { MessageRing } from "../ringbuffer/message-ring.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Channel } from "./channel.ts";
+import { latencyResult, type LatencyResult } from "./e2e-latency.ts";
 import { Delivery, MessageSlot, type MessageData } from "./message.ts";
 import type { NSQD } from "./nsqd.ts";
 
@@ -85,6 +86,12 @@ export class Topic {
   get depth(): number {
     const inMemory = this.channelList.length === 0 ? this.queue.length : this.endPosition - this.visibleEnd;
     return inMemory + this.backendDepth;
+  }
+
+  /** nsqd's e2e_processing_latency of the topic: its channels' windows merged. */
+  e2eLatency(now = Date.now()): LatencyResult {
+    const windows = Array.from(this.channels.values(), (c) => c.latencyWindow);
+    return latencyResult(this.nsqd.options.e2eProcessingLatencyPercentiles, windows, now);
   }
 
   /**

@@ -2,16 +2,8 @@
  * GET /stats/history: what the nsqd's HistorySampler keeps, per topic and
  * channel, filtered like /stats (a topic that lacks the requested channel is left out).
  */
-import type { ChannelSeries, TopicSeries } from "../core/history.ts";
 import type { NSQD } from "../core/nsqd.ts";
-
-export interface NsqdHistory {
-  interval_ms: number;
-  capacity: number;
-  end: number;
-  bytes: number;
-  topics: (TopicSeries & { topic_name: string; channels: (ChannelSeries & { channel_name: string })[] })[];
-}
+import type { NsqdHistory } from "../schemas/nsqd-history.ts";
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 

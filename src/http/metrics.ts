@@ -1,9 +1,10 @@
 /**
  * GET /metrics in the Prometheus text exposition format (version 0.0.4): the
- * gauges and counters of /stats per topic and channel, plus the one-minute rates.
+ * gauges and counters of the core's stats snapshot per topic and channel, plus
+ * the one-minute rates.
  */
+import { statsSnapshot } from "../core/stats.ts";
 import type { HttpContext } from "./context.ts";
-import { producers } from "./stats.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -37,50 +38,46 @@ function escapeLabel(value: string): string {
 
 export function renderMetrics(ctx: HttpContext): string {
   const m = new Families();
-  const nsqd = ctx.nsqd;
-  m.add("nsq_start_time_seconds", "gauge", "Unix time nsqd started at.", "", Math.floor(nsqd.startTime / 1000));
-  m.add("nsq_topics", "gauge", "Topics on this nsqd.", "", nsqd.topics.size);
+  // topics and channels in creation order, as /metrics has always listed them
+  const stats = statsSnapshot(ctx.nsqd, { includeClients: true, connections: ctx.tcp.clients, rates: ctx.rates, sorted: false });
+  const topics = stats.topics ?? [];
+  m.add("nsq_start_time_seconds", "gauge", "Unix time nsqd started at.", "", stats.start_time);
+  m.add("nsq_topics", "gauge", "Topics on this nsqd.", "", topics.length);
   m.add("nsq_clients", "gauge", "Open TCP client connections.", "", ctx.tcp.clients.size);
-  m.add("nsq_producers", "gauge", "TCP connections that have published.", "", producers(ctx).length);
-  for (const topic of nsqd.topics.values()) {
-    const t = `{topic="${escapeLabel(topic.name)}"}`;
+  m.add("nsq_producers", "gauge", "TCP connections that have published.", "", stats.producers?.length ?? 0);
+  for (const topic of topics) {
+    const t = `{topic="${escapeLabel(topic.topic_name)}"}`;
     m.add("nsq_topic_depth", "gauge", "Messages waiting in the topic.", t, topic.depth);
-    m.add("nsq_topic_backend_depth", "gauge", "Messages of the topic on disk.", t, topic.backendDepth);
-    m.add("nsq_topic_messages_total", "counter", "Messages published to the topic.", t, topic.messageCount);
-    m.add("nsq_topic_message_bytes_total", "counter", "Bytes of message bodies published.", t, topic.messageBytes);
-    m.add("nsq_topic_channels", "gauge", "Channels of the topic.", t, topic.channels.size);
+    m.add("nsq_topic_backend_depth", "gauge", "Messages of the topic on disk.", t, topic.backend_depth);
+    m.add("nsq_topic_messages_total", "counter", "Messages published to the topic.", t, topic.message_count);
+    m.add("nsq_topic_message_bytes_total", "counter", "Bytes of message bodies published.", t, topic.message_bytes);
+    m.add("nsq_topic_channels", "gauge", "Channels of the topic.", t, topic.channels.length);
     m.add("nsq_topic_paused", "gauge", "1 while the topic is paused.", t, topic.paused ? 1 : 0);
-    m.add(
-      "nsq_topic_publish_rate",
-      "gauge",
-      "Messages per second published over the last minute.",
-      t,
-      ctx.rates.topicRate(topic),
-    );
-    for (const channel of topic.channels.values()) {
-      const c = `{topic="${escapeLabel(topic.name)}",channel="${escapeLabel(channel.name)}"}`;
+    m.add("nsq_topic_publish_rate", "gauge", "Messages per second published over the last minute.", t, topic.message_rate_1m);
+    for (const channel of topic.channels) {
+      const c = `{topic="${escapeLabel(topic.topic_name)}",channel="${escapeLabel(channel.channel_name)}"}`;
       m.add("nsq_channel_depth", "gauge", "Messages waiting in the channel.", c, channel.depth);
-      m.add("nsq_channel_backend_depth", "gauge", "Messages of the channel on disk.", c, channel.backendDepth);
-      m.add("nsq_channel_in_flight", "gauge", "Messages delivered and not yet answered.", c, channel.inFlightCount);
-      m.add("nsq_channel_deferred", "gauge", "Messages deferred for later delivery.", c, channel.deferredCount);
-      m.add("nsq_channel_messages_total", "counter", "Messages that reached the channel.", c, channel.messageCount);
-      m.add("nsq_channel_requeues_total", "counter", "Messages requeued.", c, channel.requeueCount);
-      m.add("nsq_channel_timeouts_total", "counter", "Messages that timed out in flight.", c, channel.timeoutCount);
-      m.add("nsq_channel_clients", "gauge", "Consumers subscribed to the channel.", c, channel.consumers.length);
+      m.add("nsq_channel_backend_depth", "gauge", "Messages of the channel on disk.", c, channel.backend_depth);
+      m.add("nsq_channel_in_flight", "gauge", "Messages delivered and not yet answered.", c, channel.in_flight_count);
+      m.add("nsq_channel_deferred", "gauge", "Messages deferred for later delivery.", c, channel.deferred_count);
+      m.add("nsq_channel_messages_total", "counter", "Messages that reached the channel.", c, channel.message_count);
+      m.add("nsq_channel_requeues_total", "counter", "Messages requeued.", c, channel.requeue_count);
+      m.add("nsq_channel_timeouts_total", "counter", "Messages that timed out in flight.", c, channel.timeout_count);
+      m.add("nsq_channel_clients", "gauge", "Consumers subscribed to the channel.", c, channel.client_count);
       m.add("nsq_channel_paused", "gauge", "1 while the channel is paused.", c, channel.paused ? 1 : 0);
       m.add(
         "nsq_channel_message_rate",
         "gauge",
         "Messages per second reaching the channel over the last minute.",
         c,
-        ctx.rates.channelRate(channel),
+        channel.message_rate_1m,
       );
       m.add(
         "nsq_channel_consume_rate",
         "gauge",
         "Messages per second consumed (finished or emptied) over the last minute.",
         c,
-        ctx.rates.consumeRate(channel),
+        channel.consume_rate_1m,
       );
     }
   }

@@ -1,5 +1,6 @@
 import type { Channel } from "../core/channel.ts";
 import type { NSQD } from "../core/nsqd.ts";
+import type { RateSource } from "../core/stats.ts";
 import type { Topic } from "../core/topic.ts";
 
 /** One reading of a counter. */
@@ -13,7 +14,7 @@ interface Sample {
  * window (a minute by default), from counters sampled once a second by one timer.
  * Nothing is added to the message path.
  */
-export class RateTracker {
+export class RateTracker implements RateSource {
   private readonly samples = new WeakMap<object, Sample[]>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastSampleAt = 0;

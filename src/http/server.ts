@@ -1,8 +1,7 @@
-import type { Server } from "bun";
+import type { Server, TLSOptions } from "bun";
 import type { NSQD } from "../core/nsqd.ts";
-import type { TcpServer } from "../tcp/server.ts";
-import type { TlsSettings } from "../tcp/tls.ts";
 import { createHttpApp } from "./app.ts";
+import type { TcpDoor } from "./context.ts";
 import { lastResortErrorHandler } from "./last-resort.ts";
 import { RateTracker } from "./rates.ts";
 
@@ -25,7 +24,7 @@ export class HttpServer {
 
   constructor(
     private readonly nsqd: NSQD,
-    tcp: TcpServer,
+    tcp: TcpDoor,
     options: HttpServerOptions = {},
   ) {
     this.onLookupdAddressesChanged = options.onLookupdAddressesChanged ?? null;
@@ -63,7 +62,7 @@ export class HttpServer {
   }
 
   /** Serves the same API over TLS (--https-address). */
-  listenHttps(hostname: string, port: number, tls: TlsSettings): void {
+  listenHttps(hostname: string, port: number, tls: { readonly options: TLSOptions }): void {
     bind(hostname, port, () => {
       this.https = Bun.serve({
         hostname,

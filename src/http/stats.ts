@@ -1,13 +1,11 @@
 /**
- * nsqd's /stats document: field names, order and null/empty conventions as Go's
- * encoding/json writes nsqd 1.3's structs, plus bunsq's message rates. The text
- * format follows nsqd's printStats.
+ * nsqd's /stats: the core's snapshot with the process memory figures, as JSON
+ * (field names, order and null/empty conventions as Go's encoding/json writes
+ * nsqd 1.3's structs, plus bunsq's message rates) or as the text of nsqd's printStats.
  */
-import type { Channel } from "../core/channel.ts";
+import { statsSnapshot } from "../core/stats.ts";
 import { formatDuration } from "../options/duration.ts";
-import { VERSION } from "../core/nsqd.ts";
-import type { Topic } from "../core/topic.ts";
-import { ClientV2 } from "../tcp/client-v2.ts";
+import type { ClientStats, E2eLatency, MemStats, NsqdStats } from "../schemas/nsqd-stats.ts";
 import type { HttpContext } from "./context.ts";
 
 export interface StatsFilter {
@@ -15,212 +13,6 @@ export interface StatsFilter {
   channel: string;
   includeClients: boolean;
   includeMem: boolean;
-}
-
-interface PubCount {
-  topic: string;
-  count: number;
-}
-
-export interface ClientStats {
-  client_id: string;
-  hostname: string;
-  version: string;
-  remote_address: string;
-  state: number;
-  ready_count: number;
-  in_flight_count: number;
-  message_count: number;
-  finish_count: number;
-  requeue_count: number;
-  connect_ts: number;
-  sample_rate: number;
-  deflate: boolean;
-  snappy: boolean;
-  user_agent: string;
-  pub_counts?: PubCount[];
-  tls: boolean;
-  tls_cipher_suite: string;
-  tls_version: string;
-  tls_negotiated_protocol: string;
-  tls_negotiated_protocol_is_mutual: boolean;
-}
-
-/** nsqd's quantile result: count 0 and null percentiles unless --e2e-processing-latency-percentile is set. */
-export interface E2eLatency {
-  count: number;
-  percentiles: { quantile: number; value: number }[] | null;
-}
-
-export interface ChannelStats {
-  channel_name: string;
-  depth: number;
-  backend_depth: number;
-  in_flight_count: number;
-  deferred_count: number;
-  message_count: number;
-  requeue_count: number;
-  timeout_count: number;
-  client_count: number;
-  clients: ClientStats[] | null;
-  paused: boolean;
-  e2e_processing_latency: E2eLatency;
-  /** bunsq: messages per second reaching / leaving the channel over the last minute. */
-  message_rate_1m: number;
-  consume_rate_1m: number;
-}
-
-export interface TopicStats {
-  topic_name: string;
-  channels: ChannelStats[];
-  depth: number;
-  backend_depth: number;
-  message_count: number;
-  message_bytes: number;
-  paused: boolean;
-  e2e_processing_latency: E2eLatency;
-  /** bunsq: messages per second published over the last minute. */
-  message_rate_1m: number;
-}
-
-export interface MemStats {
-  heap_objects: number;
-  heap_idle_bytes: number;
-  heap_in_use_bytes: number;
-  heap_released_bytes: number;
-  gc_pause_usec_100: number;
-  gc_pause_usec_99: number;
-  gc_pause_usec_95: number;
-  next_gc_bytes: number;
-  gc_total_runs: number;
-}
-
-export interface NsqdStats {
-  version: string;
-  health: string;
-  start_time: number;
-  topics: TopicStats[] | null;
-  memory?: MemStats;
-  producers: ClientStats[] | null;
-}
-
-const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
-type TlsStats = Pick<
-  ClientStats,
-  "tls" | "tls_cipher_suite" | "tls_version" | "tls_negotiated_protocol" | "tls_negotiated_protocol_is_mutual"
->;
-
-/** Go's names for TLS versions, as nsqd reports them. */
-const TLS_VERSION_NAMES: Record<string, string> = {
-  TLSv1: "TLS1.0",
-  "TLSv1.1": "TLS1.1",
-  "TLSv1.2": "TLS1.2",
-  "TLSv1.3": "TLS1.3",
-};
-
-function tlsStats(client: ClientV2): TlsStats {
-  if (!client.tls) {
-    return { tls: false, tls_cipher_suite: "", tls_version: "", tls_negotiated_protocol: "", tls_negotiated_protocol_is_mutual: false };
-  }
-  const version = client.socket.getTLSVersion();
-  const cipher = client.socket.getCipher();
-  return {
-    tls: true,
-    tls_cipher_suite: cipher?.standardName ?? cipher?.name ?? "",
-    tls_version: TLS_VERSION_NAMES[version] ?? version,
-    tls_negotiated_protocol: "",
-    tls_negotiated_protocol_is_mutual: true,
-  };
-}
-
-export function clientStats(client: ClientV2, topicFilter: string): ClientStats {
-  const stats: ClientStats = {
-    client_id: client.clientId,
-    hostname: client.hostname,
-    version: "V2",
-    remote_address: client.remoteAddress,
-    state: client.state,
-    ready_count: client.readyCount,
-    in_flight_count: client.inFlightCount,
-    message_count: client.messageCount,
-    finish_count: client.finishCount,
-    requeue_count: client.requeueCount,
-    connect_ts: Math.floor(client.connectTime / 1000),
-    sample_rate: client.settings.sampleRate,
-    deflate: client.compression === "deflate",
-    snappy: client.compression === "snappy",
-    user_agent: client.userAgent,
-    ...tlsStats(client),
-  };
-  const pubCounts: PubCount[] = [];
-  for (const [topic, count] of client.pubCounts) {
-    if (topicFilter === "" || topic === topicFilter) pubCounts.push({ topic, count });
-  }
-  if (pubCounts.length > 0) {
-    // omitempty: the key sits where Go puts it, before the TLS fields
-    const { tls, tls_cipher_suite, tls_version, tls_negotiated_protocol, tls_negotiated_protocol_is_mutual, ...head } =
-      stats;
-    return {
-      ...head,
-      pub_counts: pubCounts,
-      tls,
-      tls_cipher_suite,
-      tls_version,
-      tls_negotiated_protocol,
-      tls_negotiated_protocol_is_mutual,
-    };
-  }
-  return stats;
-}
-
-function channelStats(ctx: HttpContext, channel: Channel, filter: StatsFilter): ChannelStats {
-  let clients: ClientStats[] | null = null;
-  if (filter.includeClients) {
-    clients = [];
-    for (const consumer of channel.consumers) {
-      if (consumer instanceof ClientV2) clients.push(clientStats(consumer, filter.topic));
-    }
-  }
-  return {
-    channel_name: channel.name,
-    depth: channel.depth,
-    backend_depth: channel.backendDepth,
-    in_flight_count: channel.inFlightCount,
-    deferred_count: channel.deferredCount,
-    message_count: channel.messageCount,
-    requeue_count: channel.requeueCount,
-    timeout_count: channel.timeoutCount,
-    client_count: channel.consumers.length,
-    clients,
-    paused: channel.paused,
-    e2e_processing_latency: ctx.tcp.latency.channel(channel),
-    message_rate_1m: ctx.rates.channelRate(channel),
-    consume_rate_1m: ctx.rates.consumeRate(channel),
-  };
-}
-
-function topicStats(ctx: HttpContext, topic: Topic, filter: StatsFilter): TopicStats | null {
-  let channels: Channel[];
-  if (filter.channel === "") {
-    channels = [...topic.channels.values()].sort(byName);
-  } else {
-    const channel = topic.getExistingChannel(filter.channel);
-    // nsqd leaves out a topic that lacks the requested channel
-    if (channel === undefined) return null;
-    channels = [channel];
-  }
-  return {
-    topic_name: topic.name,
-    channels: channels.map((c) => channelStats(ctx, c, filter)),
-    depth: topic.depth,
-    backend_depth: topic.backendDepth,
-    message_count: topic.messageCount,
-    message_bytes: topic.messageBytes,
-    paused: topic.paused,
-    e2e_processing_latency: ctx.tcp.latency.topic(topic),
-    message_rate_1m: ctx.rates.topicRate(topic),
-  };
 }
 
 function memStats(): MemStats {
@@ -238,35 +30,16 @@ function memStats(): MemStats {
   };
 }
 
-export function producers(ctx: HttpContext): ClientV2[] {
-  const out: ClientV2[] = [];
-  for (const client of ctx.tcp.clients) if (client.pubCounts.size > 0) out.push(client);
-  return out;
-}
-
 export function collectStats(ctx: HttpContext, filter: StatsFilter): NsqdStats {
-  const nsqd = ctx.nsqd;
-  let topics: TopicStats[] | null;
-  if (filter.topic === "") {
-    topics = [];
-    for (const topic of [...nsqd.topics.values()].sort(byName)) {
-      const stats = topicStats(ctx, topic, filter);
-      if (stats !== null) topics.push(stats);
-    }
-  } else {
-    const topic = nsqd.getExistingTopic(filter.topic);
-    const stats = topic === undefined ? null : topicStats(ctx, topic, filter);
-    // nsqd: an unknown topic leaves the list empty (null), a missing channel an empty list
-    topics = topic === undefined ? null : stats === null ? [] : [stats];
-  }
-  const result: NsqdStats = {
-    version: VERSION,
-    health: nsqd.health,
-    start_time: Math.floor(nsqd.startTime / 1000),
-    topics,
-    producers: filter.includeClients ? producers(ctx).map((c) => clientStats(c, filter.topic)) : null,
-  };
+  const result = statsSnapshot(ctx.nsqd, {
+    topic: filter.topic,
+    channel: filter.channel,
+    includeClients: filter.includeClients,
+    connections: ctx.tcp.clients,
+    rates: ctx.rates,
+  });
   if (filter.includeMem) {
+    // the key sits where Go puts it, before the producers
     const { producers: p, ...head } = result;
     return { ...head, memory: memStats(), producers: p };
   }

@@ -4,7 +4,7 @@
  * this nsqd.
  */
 import { openapi } from "@elysiajs/openapi";
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import { z } from "zod";
 import { errorResponse } from "./errors.ts";
 import bundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
@@ -65,7 +65,7 @@ export interface ApiDocs {
   pageTitle: string;
 }
 
-/** A daemon's OpenAPI document at SPEC_PATH (route schemas in TypeBox or zod) and its Swagger UI at DOCS_PATH. */
+/** A daemon's OpenAPI document at SPEC_PATH (route schemas in zod) and its Swagger UI at DOCS_PATH. */
 export function apiDocs(docs: ApiDocs) {
   const { title, version, description, tags, pageTitle } = docs;
   return new Elysia()
@@ -98,6 +98,6 @@ function swaggerUiRoutes(title: string) {
           headers: { "Cache-Control": "public, max-age=86400" },
         });
       },
-      { params: t.Object({ file: t.String() }), ...hidden },
+      { params: z.object({ file: z.string() }), ...hidden },
     );
 }

@@ -7,7 +7,9 @@ import { heapStats } from "bun:jsc";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { NSQD } from "../core/nsqd.ts";
-import type { E2eLatency, LatencyResult } from "./e2e-latency.ts";
+import { statsSnapshot } from "../core/stats.ts";
+import { isEphemeralName } from "../protocol/names.ts";
+import type { E2eLatency } from "../schemas/nsqd-stats.ts";
 import { StatsdPackets } from "./packets.ts";
 
 export interface StatsdSettings {
@@ -28,7 +30,6 @@ export class StatsdPusher {
 
   constructor(
     private readonly nsqd: NSQD,
-    private readonly latency: E2eLatency,
     private readonly settings: StatsdSettings,
   ) {}
 
@@ -44,7 +45,7 @@ export class StatsdPusher {
   }
 
   /** The packets of one push (exposed for the push itself and for tests). */
-  collect(now = Date.now()): string[] {
+  collect(): string[] {
     const { prefix, packetSize, excludeEphemeral, memStats } = this.settings;
     const out = new StatsdPackets(prefix, packetSize);
     const current = new Map<string, number>();
@@ -52,29 +53,29 @@ export class StatsdPusher {
       current.set(stat, value);
       out.incr(stat, value - (this.last.get(stat) ?? 0));
     };
-    const percentiles = (stat: string, result: LatencyResult) => {
+    const percentiles = (stat: string, result: E2eLatency) => {
       for (const p of result.percentiles ?? []) out.gauge(`${stat}.e2e_processing_latency_${Math.round(p.quantile * 100)}`, p.value);
     };
-    for (const topic of [...this.nsqd.topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (excludeEphemeral && topic.ephemeral) continue;
-      const t = `topic.${topic.name}`;
-      incr(`${t}.message_count`, topic.messageCount);
-      incr(`${t}.message_bytes`, topic.messageBytes);
+    for (const topic of statsSnapshot(this.nsqd).topics ?? []) {
+      if (excludeEphemeral && isEphemeralName(topic.topic_name)) continue;
+      const t = `topic.${topic.topic_name}`;
+      incr(`${t}.message_count`, topic.message_count);
+      incr(`${t}.message_bytes`, topic.message_bytes);
       out.gauge(`${t}.depth`, topic.depth);
-      out.gauge(`${t}.backend_depth`, topic.backendDepth);
-      percentiles(t, this.latency.topic(topic, now));
-      for (const channel of [...topic.channels.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        if (excludeEphemeral && channel.ephemeral) continue;
-        const c = `${t}.channel.${channel.name}`;
-        incr(`${c}.message_count`, channel.messageCount);
+      out.gauge(`${t}.backend_depth`, topic.backend_depth);
+      percentiles(t, topic.e2e_processing_latency);
+      for (const channel of topic.channels) {
+        if (excludeEphemeral && isEphemeralName(channel.channel_name)) continue;
+        const c = `${t}.channel.${channel.channel_name}`;
+        incr(`${c}.message_count`, channel.message_count);
         out.gauge(`${c}.depth`, channel.depth);
-        out.gauge(`${c}.backend_depth`, channel.backendDepth);
-        out.gauge(`${c}.in_flight_count`, channel.inFlightCount);
-        out.gauge(`${c}.deferred_count`, channel.deferredCount);
-        incr(`${c}.requeue_count`, channel.requeueCount);
-        incr(`${c}.timeout_count`, channel.timeoutCount);
-        out.gauge(`${c}.clients`, channel.consumers.length);
-        percentiles(c, this.latency.channel(channel, now));
+        out.gauge(`${c}.backend_depth`, channel.backend_depth);
+        out.gauge(`${c}.in_flight_count`, channel.in_flight_count);
+        out.gauge(`${c}.deferred_count`, channel.deferred_count);
+        incr(`${c}.requeue_count`, channel.requeue_count);
+        incr(`${c}.timeout_count`, channel.timeout_count);
+        out.gauge(`${c}.clients`, channel.client_count);
+        percentiles(c, channel.e2e_processing_latency);
       }
     }
     if (memStats) {

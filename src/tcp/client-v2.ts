@@ -3,8 +3,8 @@ import type { AuthState } from "../auth/authorizations.ts";
 import type { AuthServers } from "../auth/query.ts";
 import { CodecError } from "../compress/codec.ts";
 import type { Channel } from "../core/channel.ts";
-import type { E2eLatency } from "../statsd/e2e-latency.ts";
 import type { Consumer, Delivery } from "../core/message.ts";
+import type { ClientStats } from "../schemas/nsqd-stats.ts";
 import { VERSION, type NSQD } from "../core/nsqd.ts";
 import type { AnswerHolder } from "../core/answer-gate.ts";
 import { PublishError, type Topic } from "../core/topic.ts";
@@ -17,6 +17,7 @@ import { decodeMpub } from "../protocol/mpub.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import { parseBase10 } from "../protocol/numbers.ts";
 import { ClientAuth } from "./client-auth.ts";
+import { clientStats } from "./client-stats.ts";
 import { ClientUpgrades, type Compression } from "./client-upgrades.ts";
 import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
 import type { CompressedTransport } from "./compressed-transport.ts";
@@ -70,8 +71,6 @@ export interface ClientHost {
   readonly tlsHandlers: SocketHandler<ClientV2>;
   /** Set with --auth-http-address: clients must AUTH. */
   readonly auth: AuthServers | null;
-  /** Set with --e2e-processing-latency-percentile: FINs are timed. */
-  readonly e2e: E2eLatency | null;
   closed(client: ClientV2): void;
 }
 
@@ -295,6 +294,10 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     return this.settings.sampleRate;
   }
 
+  stats(): ClientStats {
+    return clientStats(this);
+  }
+
   isReady(): boolean {
     return this.state === ClientState.Subscribed && !this.blocked && !this.closed && this.inFlightCount < this.readyCount;
   }
@@ -306,11 +309,9 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     this.afterWrite();
   }
 
-  finished(d: Delivery): void {
+  finished(): void {
     this.finishCount++;
     this.inFlightCount--;
-    const e2e = this.host.e2e;
-    if (e2e !== null) e2e.record(this.channel!, d.timestamp);
   }
 
   requeued(): void {

@@ -1,7 +1,6 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { AuthServers } from "../auth/query.ts";
 import type { NSQD } from "../core/nsqd.ts";
-import { E2eLatency } from "../statsd/e2e-latency.ts";
 import { FRAME_TYPE_ERROR, encodeFrame } from "../protocol/frames.ts";
 import { ClientV2, type ClientHost } from "./client-v2.ts";
 import type { TlsSettings } from "./tls.ts";
@@ -20,9 +19,6 @@ export class TcpServer implements ClientHost {
   private nextClientId = 0;
   private ticker: ReturnType<typeof setInterval> | null = null;
   readonly auth: AuthServers | null;
-  /** End-to-end latency of FINed messages (tracked when percentiles are configured). */
-  readonly latency: E2eLatency;
-  readonly e2e: E2eLatency | null;
   readonly tlsHandlers: SocketHandler<ClientV2> = {
     handshake: (socket, success, authError) => socket.data.onHandshake(success, authError),
     data: (socket, chunk) => socket.data.onData(chunk),
@@ -40,8 +36,6 @@ export class TcpServer implements ClientHost {
     readonly tls: TlsSettings | null = null,
   ) {
     const opts = nsqd.options;
-    this.latency = new E2eLatency(opts.e2eProcessingLatencyPercentiles, opts.e2eProcessingLatencyWindowTime);
-    this.e2e = this.latency.enabled ? this.latency : null;
     this.auth =
       opts.authHttpAddresses.length === 0
         ? null

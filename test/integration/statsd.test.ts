@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { udp } from "bun";
 import type { RunningNsqd } from "../../src/cli/nsqd.ts";
-import { LatencyHistogram } from "../../src/statsd/latency-histogram.ts";
+import { LatencyHistogram } from "../../src/core/latency-histogram.ts";
 import { hostKey, statsdPrefix } from "../../src/statsd/packets.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";

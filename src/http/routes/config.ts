@@ -1,4 +1,5 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
+import { z } from "zod";
 import { checkHostPort, configKeyOf } from "../../options/flags.ts";
 import { isLogLevel, type LogLevel } from "../../core/logger.ts";
 import type { NSQD } from "../../core/nsqd.ts";
@@ -49,14 +50,14 @@ function parseLevel(body: Uint8Array): LogLevel {
 /** GET and PUT /config/:opt: read any option by its config-file name; change the two nsqd allows. */
 export function configRoutes(ctx: HttpContext) {
   const nsqd = ctx.nsqd;
-  const params = t.Object({ opt: t.String({ description: "Option name as in the config file, e.g. log_level" }) });
+  const params = z.object({ opt: z.string().describe("Option name as in the config file, e.g. log_level") });
   return new Elysia()
     .get(
       "/config/:opt",
       nsqHandler(ctx, (_request, { opt }) => optionResponse(nsqd, opt)),
       {
         params,
-        response: { 200: t.Any({ description: "The value: strings as text, durations in ns, others JSON" }), 400: ErrorBody },
+        response: { 200: z.any().describe("The value: strings as text, durations in ns, others JSON"), 400: ErrorBody },
         detail: { tags: ["config"], summary: "Read an option" },
       },
     )
@@ -81,7 +82,7 @@ export function configRoutes(ctx: HttpContext) {
       {
         parse: "none",
         params,
-        response: { 200: t.Any({ description: "The new value" }), 400: ErrorBody, 413: ErrorBody },
+        response: { 200: z.any().describe("The new value"), 400: ErrorBody, 413: ErrorBody },
         detail: {
           tags: ["config"],
           summary: "Change nsqlookupd_tcp_addresses or log_level at run time",

@@ -1,11 +1,14 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { nsqdHistorySchema } from "../../schemas/nsqd-history.ts";
+import { nsqdStatsSchema } from "../../schemas/nsqd-stats.ts";
 import type { HttpContext } from "../context.ts";
 import { jsonResponse, textResponse } from "../errors.ts";
 import { nsqHandler, queryOf } from "../handler.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "../metrics.ts";
 import { queryBool } from "../query.ts";
 import { collectHistory } from "../history.ts";
-import { ErrorBody, HistoryBody, HistoryQuery, StatsBody, StatsQuery } from "../schemas.ts";
+import { ErrorBody, HistoryQuery, StatsQuery } from "../schemas.ts";
 import { collectStats, formatStatsText } from "../stats.ts";
 
 export function statsRoutes(ctx: HttpContext) {
@@ -25,7 +28,7 @@ export function statsRoutes(ctx: HttpContext) {
       }),
       {
         query: StatsQuery,
-        response: { 200: t.Union([StatsBody, t.String()]), 400: ErrorBody },
+        response: { 200: z.union([nsqdStatsSchema, z.string()]), 400: ErrorBody },
         detail: {
           tags: ["nsqd"],
           summary: "Topics, channels, clients and producers (nsqd's format, plus message rates)",
@@ -40,7 +43,7 @@ export function statsRoutes(ctx: HttpContext) {
       }),
       {
         query: HistoryQuery,
-        response: { 200: HistoryBody, 400: ErrorBody },
+        response: { 200: nsqdHistorySchema, 400: ErrorBody },
         detail: {
           tags: ["nsqd"],
           summary: "bunsq: the last hour of each topic and channel in 10 s samples (nsqadmin's charts)",
@@ -51,7 +54,7 @@ export function statsRoutes(ctx: HttpContext) {
       "/metrics",
       nsqHandler(ctx, () => textResponse(renderMetrics(ctx), 200, METRICS_CONTENT_TYPE), false),
       {
-        response: { 200: t.String({ description: "Prometheus text exposition format 0.0.4" }) },
+        response: { 200: z.string().describe("Prometheus text exposition format 0.0.4") },
         detail: { tags: ["nsqd"], summary: "Prometheus metrics per topic and channel" },
       },
     );
