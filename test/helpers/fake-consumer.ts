@@ -1,5 +1,6 @@
 import type { Channel } from "../../src/core/channel.ts";
 import type { Consumer, Delivery } from "../../src/core/message.ts";
+import type { ClientStats } from "../../src/schemas/nsqd-stats.ts";
 
 const decoder = new TextDecoder();
 
@@ -71,6 +72,31 @@ export class FakeConsumer implements Consumer {
 
   close(): void {
     this.closed = true;
+  }
+
+  stats(): ClientStats {
+    return {
+      client_id: `fake-${this.id}`,
+      hostname: "fake",
+      version: "V2",
+      remote_address: "in-process",
+      state: this.closed ? 1 : 3,
+      ready_count: this.rdy,
+      in_flight_count: this.inFlight,
+      message_count: this.received.length,
+      finish_count: this.finishedCount,
+      requeue_count: this.requeuedCount,
+      connect_ts: 0,
+      sample_rate: 0,
+      deflate: false,
+      snappy: false,
+      user_agent: "",
+      tls: false,
+      tls_cipher_suite: "",
+      tls_version: "",
+      tls_negotiated_protocol: "",
+      tls_negotiated_protocol_is_mutual: false,
+    };
   }
 
   /** FINs every message received so far that is still in flight; returns their bodies. */
