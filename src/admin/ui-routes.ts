@@ -7,7 +7,7 @@
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Elysia } from "elysia";
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import { errorResponse } from "../http/errors.ts";
 import { isAdmin } from "./access.ts";
 import type { AdminContext } from "./context.ts";

@@ -4,7 +4,7 @@
  * uncaught errors logged instead of ending the daemon.
  */
 import { Logger, type LogLevel } from "../core/logger.ts";
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import { FlagError, OptionsError, formatHelp, type OptionTable } from "../options/flags.ts";
 import { logUncaught } from "./uncaught.ts";
 

@@ -5,7 +5,7 @@
  * 1 for a fatal error).
  */
 import { Logger, type LogLevel } from "../core/logger.ts";
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import {
   FlagError,
   OptionsError,

@@ -5,7 +5,7 @@
  */
 import type { Channel } from "../core/channel.ts";
 import { formatDuration } from "../options/duration.ts";
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import type { Topic } from "../core/topic.ts";
 import { ClientV2 } from "../tcp/client-v2.ts";
 import type { HttpContext } from "./context.ts";

@@ -2,7 +2,7 @@
 import { hostname } from "node:os";
 import { splitHostPort } from "../cli/address.ts";
 import { Logger } from "../core/logger.ts";
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import { lastResortErrorHandler } from "../http/last-resort.ts";
 import { createLookupdHttp, type LookupdHttpApp } from "./http.ts";
 import type { LookupdOptions } from "./options.ts";
