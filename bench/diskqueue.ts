@@ -9,7 +9,7 @@
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Logger } from "../src/core/logger.ts";
+import { Logger } from "../src/common/logger.ts";
 import { Delivery } from "../src/core/message.ts";
 import { DiskQueue } from "../src/diskqueue/disk-queue.ts";
 import { MIN_RECORD_SIZE, writeMessageRecord } from "../src/diskqueue/message-record.ts";

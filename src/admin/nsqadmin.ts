@@ -1,7 +1,7 @@
 /** nsqadmin: the cluster view and its HTTP server. */
 import { lastResortErrorHandler } from "../http/last-resort.ts";
 import { splitHostPort } from "../cli/address.ts";
-import { Logger } from "../core/logger.ts";
+import { Logger } from "../common/logger.ts";
 import { ClusterActions } from "./actions.ts";
 import { createAdminApp } from "./app.ts";
 import { ClusterInfo } from "./cluster.ts";

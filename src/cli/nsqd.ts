@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { NSQD } from "../core/nsqd.ts";
-import { Logger } from "../core/logger.ts";
+import { Logger } from "../common/logger.ts";
 import { nsqdOptionTable, resolveNsqdOptions, type NsqdOptions } from "../core/options.ts";
 import { TcpServer } from "../tcp/server.ts";
 import { loadTlsSettings } from "../tcp/tls.ts";

@@ -1,5 +1,7 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
+import { Logger } from "../common/logger.ts";
+import { VERSION } from "../common/version.ts";
 import type { DiskQueue } from "../diskqueue/disk-queue.ts";
 import { DiskStore } from "../diskqueue/store.ts";
 import { isEphemeralName, isValidChannelName, isValidTopicName } from "../protocol/names.ts";
@@ -9,8 +11,6 @@ import { nowNs } from "./clock.ts";
 import { DataLock } from "./data-lock.ts";
 import { HistorySampler } from "./history.ts";
 import { IdFactory } from "./id-factory.ts";
-import { Logger } from "./logger.ts";
-import { VERSION } from "../common/version.ts";
 import { loadMetadata, saveMetadata, type NsqdMetadata } from "./metadata.ts";
 import type { NsqdOptions } from "./options.ts";
 import { Topic } from "./topic.ts";

@@ -1,4 +1,4 @@
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { DiskQueue, WriteUnit } from "./disk-queue.ts";
 import { MIN_RECORD_SIZE } from "./message-record.ts";
 

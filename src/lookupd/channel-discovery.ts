@@ -7,7 +7,7 @@
  * logged, never an error: the topic then starts with the channels the others know.
  */
 import { joinHostPort, lookupdUrl } from "../client/lookup.ts";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import type { ChannelDiscovery } from "../core/nsqd.ts";
 import type { LookupdInfo } from "./lookup-peer.ts";
 

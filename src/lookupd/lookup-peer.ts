@@ -7,7 +7,7 @@
  */
 import type { Socket } from "bun";
 import { splitHostPort } from "../cli/address.ts";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { MAGIC_V1 } from "../protocol/frames.ts";
 import { SocketWriter } from "./socket-writer.ts";
 import { V1ResponseDecoder, encodeV1Command } from "./v1-codec.ts";

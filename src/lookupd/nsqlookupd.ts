@@ -1,7 +1,7 @@
 /** nsqlookupd: the registration database with its TCP (V1) and HTTP doors. */
 import { hostname } from "node:os";
 import { splitHostPort } from "../cli/address.ts";
-import { Logger } from "../core/logger.ts";
+import { Logger } from "../common/logger.ts";
 import { VERSION } from "../common/version.ts";
 import { lastResortErrorHandler } from "../http/last-resort.ts";
 import { createLookupdHttp, type LookupdHttpApp } from "./http.ts";

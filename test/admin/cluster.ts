@@ -8,7 +8,7 @@ import type { AdminAction } from "../../src/admin/notify.ts";
 import { parseAdminOptions } from "../../src/admin/options.ts";
 import { startNsqadmin } from "../../src/cli/nsqadmin.ts";
 import type { RunningNsqd } from "../../src/cli/nsqd.ts";
-import { Logger } from "../../src/core/logger.ts";
+import { Logger } from "../../src/common/logger.ts";
 import type { NSQLookupd } from "../../src/lookupd/nsqlookupd.ts";
 import { eventually, startTestLookupd } from "../helpers/lookupd.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";

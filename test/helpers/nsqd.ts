@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "bun:test";
 import { startNsqd, type RunningNsqd } from "../../src/cli/nsqd.ts";
-import { Logger } from "../../src/core/logger.ts";
+import { Logger } from "../../src/common/logger.ts";
 import { parseNsqdOptions } from "../../src/core/options.ts";
 import { RawClient } from "./raw-client.ts";
 

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { checkHostPort, configKeyOf } from "../../options/flags.ts";
-import { isLogLevel, type LogLevel } from "../../core/logger.ts";
+import { isLogLevel, type LogLevel } from "../../common/logger.ts";
 import type { NSQD } from "../../core/nsqd.ts";
 import { nsqdOptionTable } from "../../core/options.ts";
 import { readBodyLimited } from "../body.ts";
