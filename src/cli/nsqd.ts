@@ -14,7 +14,7 @@ import { statsdPrefix } from "../statsd/packets.ts";
 import { HttpServer } from "../http/server.ts";
 import { LookupPeers } from "../lookupd/nsqd-peers.ts";
 import { lookupdChannelDiscovery } from "../lookupd/channel-discovery.ts";
-import { splitHostPort } from "./address.ts";
+import { splitHostPort } from "../common/host-port.ts";
 import { main } from "./program.ts";
 
 export interface RunningNsqd {
@@ -39,19 +39,19 @@ export function startNsqd(options: NsqdOptions, logger?: Logger): RunningNsqd {
   const nsqd = new NSQD(options, logger);
   nsqd.start(); // locks the data path and restores topics before any client can connect
   const tcp = new TcpServer(nsqd, tls);
-  const { hostname, port } = splitHostPort(options.tcpAddress);
+  const { hostname, port } = splitHostPort(options.tcpAddress, "0.0.0.0");
   const lookupPeers = new LookupPeers(nsqd, {
     tcpPort: () => options.broadcastTcpPort || tcp.port,
     httpPort: () => options.broadcastHttpPort || http.port,
   });
   const http = new HttpServer(nsqd, tcp, { onLookupdAddressesChanged: (a) => lookupPeers.setAddresses(a) });
-  const httpAddress = splitHostPort(options.httpAddress);
+  const httpAddress = splitHostPort(options.httpAddress, "0.0.0.0");
   try {
     tcp.listen(hostname, port);
     http.listen(httpAddress.hostname, httpAddress.port);
     // as nsqd: HTTPS is served when TLS is configured
     if (tls !== null && options.httpsAddress !== "") {
-      const httpsAddress = splitHostPort(options.httpsAddress);
+      const httpsAddress = splitHostPort(options.httpsAddress, "0.0.0.0");
       http.listenHttps(httpsAddress.hostname, httpsAddress.port, tls);
     }
   } catch (err) {
@@ -64,7 +64,7 @@ export function startNsqd(options: NsqdOptions, logger?: Logger): RunningNsqd {
   nsqd.channelDiscovery = lookupdChannelDiscovery(lookupPeers, () => nsqd.options.httpClientRequestTimeout, nsqd.logger);
   let statsd: StatsdPusher | null = null;
   if (options.statsdAddress !== "") {
-    const { hostname: host, port: statsdPort } = splitHostPort(options.statsdAddress);
+    const { hostname: host, port: statsdPort } = splitHostPort(options.statsdAddress, "0.0.0.0");
     statsd = new StatsdPusher(nsqd, tcp.latency, {
       host,
       port: statsdPort,

@@ -6,7 +6,7 @@
  * connection fails it retries with exponential backoff.
  */
 import type { Socket } from "bun";
-import { splitHostPort } from "../cli/address.ts";
+import { splitHostPort } from "../common/host-port.ts";
 import type { Logger } from "../common/logger.ts";
 import { MAGIC_V1 } from "../protocol/frames.ts";
 import { SocketWriter } from "./socket-writer.ts";
@@ -64,7 +64,7 @@ export class LookupPeer {
     if (this.state !== "idle") return;
     this.state = "connecting";
     this.host.logger.info(`LOOKUP connecting to ${this.address}`);
-    const { hostname, port } = splitHostPort(this.address);
+    const { hostname, port } = splitHostPort(this.address, "0.0.0.0");
     const decoder = new V1ResponseDecoder((data) => this.onResponse(data));
     Bun.connect({
       hostname,
