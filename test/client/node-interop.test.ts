@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestNsqd } from "../helpers/nsqd.ts";
-import { channelStats, tcpAddress, uniqueTopic } from "./helpers.ts";
+import { channelStats, uniqueTopic } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const NODE = Bun.which("node");
@@ -92,7 +92,7 @@ test.skipIf(NODE === null)("the client built for Node publishes and consumes fro
   const script = join(dir, "run.mjs");
   writeFileSync(script, SCRIPT);
   const topic = uniqueTopic("node");
-  const res = await run([NODE!, script, tcpAddress(s), topic], 15_000);
+  const res = await run([NODE!, script, s.tcpAddress, topic], 15_000);
   if (res.code !== 0) throw new Error(`node exited with ${res.code}:\n${res.stderr}`);
   const out = JSON.parse(res.stdout) as {
     node: string;

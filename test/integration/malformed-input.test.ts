@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { FRAME_TYPE_ERROR } from "../../src/protocol/frames.ts";
 import type { ClientV2 } from "../../src/tcp/client-v2.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
@@ -27,7 +27,7 @@ function sizePrefix(size: number): Uint8Array {
   return out;
 }
 
-let server: RunningNsqd;
+let server: NsqdDaemon;
 /** Subscribed to the health topic before any abuse; must keep receiving throughout. */
 let veteran: RawClient;
 let veteranReceived = 0;

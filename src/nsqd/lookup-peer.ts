@@ -9,8 +9,8 @@ import type { Socket } from "bun";
 import { splitHostPort } from "../common/host-port.ts";
 import type { Logger } from "../common/logger.ts";
 import { MAGIC_V1 } from "../protocol/frames.ts";
-import { SocketWriter } from "./socket-writer.ts";
-import { V1ResponseDecoder, encodeV1Command } from "./v1-codec.ts";
+import { SocketWriter } from "../lookupd/socket-writer.ts";
+import { V1ResponseDecoder, encodeV1Command } from "../lookupd/v1-codec.ts";
 
 export interface LookupPeerHost {
   readonly logger: Logger;
