@@ -1,7 +1,6 @@
-import type { Server } from "bun";
+import type { Server, TLSOptions } from "bun";
 import type { NSQD } from "../core/nsqd.ts";
 import type { TcpServer } from "../tcp/server.ts";
-import type { TlsSettings } from "../tcp/tls.ts";
 import { createHttpApp } from "./app.ts";
 import { lastResortErrorHandler } from "./last-resort.ts";
 import { RateTracker } from "./rates.ts";
@@ -62,13 +61,13 @@ export class HttpServer {
     this.nsqd.logger.info(`HTTP: listening on ${hostname}:${this.port}`);
   }
 
-  /** Serves the same API over TLS (--https-address). */
-  listenHttps(hostname: string, port: number, tls: TlsSettings): void {
+  /** Serves the same API over TLS (--https-address), with the TLS options the TCP upgrade uses too. */
+  listenHttps(hostname: string, port: number, tls: TLSOptions): void {
     bind(hostname, port, () => {
       this.https = Bun.serve({
         hostname,
         port,
-        tls: tls.options,
+        tls,
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         fetch: (request) => this.app.fetch(request),
         error: this.lastResort,

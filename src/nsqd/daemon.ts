@@ -73,7 +73,7 @@ export class NsqdDaemon {
       this.http.listen(this.#httpListen.hostname, this.#httpListen.port);
       if (this.#tls !== null && options.httpsAddress !== "") {
         const https = splitHostPort(options.httpsAddress, ANY_HOST);
-        this.http.listenHttps(https.hostname, https.port, this.#tls);
+        this.http.listenHttps(https.hostname, https.port, this.#tls.options);
       }
     } catch (err) {
       this.http.close();
