@@ -9,16 +9,17 @@
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Logger } from "../src/core/logger.ts";
-import { Delivery } from "../src/core/message.ts";
+import { Logger } from "../src/common/logger.ts";
 import { DiskQueue } from "../src/diskqueue/disk-queue.ts";
-import { MIN_RECORD_SIZE, writeMessageRecord } from "../src/diskqueue/message-record.ts";
+import { Delivery } from "../src/core/message.ts";
+import { writeMessageRecord } from "../src/core/message-record.ts";
+import { MESSAGE_HEADER_SIZE } from "../src/protocol/frames.ts";
 
 const arg = (name: string, dflt: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt);
 const messages = arg("messages", 500_000);
 const size = arg("size", 200);
-const recordBytes = 4 + MIN_RECORD_SIZE + size;
+const recordBytes = 4 + MESSAGE_HEADER_SIZE + size;
 const logger = new Logger({ level: "warn", prefix: "[bench] " });
 
 function report(what: string, count: number, bytes: number, ms: number): void {
@@ -58,8 +59,8 @@ function queueRun(label: string, syncEvery: number, count: number): void {
       dataPath: dir,
       name: "bench",
       maxBytesPerFile: 100 * 1024 * 1024,
-      minRecordSize: MIN_RECORD_SIZE,
-      maxRecordSize: MIN_RECORD_SIZE + 1024 * 1024,
+      minRecordSize: MESSAGE_HEADER_SIZE,
+      maxRecordSize: MESSAGE_HEADER_SIZE + 1024 * 1024,
       logger,
       onWrite: () => {},
     });

@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import { accessLog } from "../http/access-log.ts";
 import { HttpError, errorResponse, textResponse } from "../http/errors.ts";
 import { apiDocs } from "../http/swagger-ui.ts";

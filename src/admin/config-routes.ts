@@ -6,7 +6,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import { configKeyOf } from "../options/flags.ts";
-import { parseLogLevel } from "../core/logger.ts";
+import { parseLogLevel } from "../common/logger.ts";
 import { HttpError, jsonResponse } from "../http/errors.ts";
 import { configAllowed } from "./access.ts";
 import type { AdminContext } from "./context.ts";

@@ -1,5 +1,5 @@
 /** What nsqadmin's HTTP routes share. Options are replaced as a whole by PUT /config. */
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import type { ClusterActions } from "./actions.ts";
 import type { ClusterInfo } from "./cluster.ts";
 import type { Notifier } from "./notify.ts";

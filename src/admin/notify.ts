@@ -3,7 +3,7 @@
  * fields, sent in the background and in order so an action never waits for it.
  */
 import { hostname } from "node:os";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 
 export interface AdminAction {
   action: string;

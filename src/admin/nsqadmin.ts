@@ -1,7 +1,7 @@
 /** nsqadmin: the cluster view and its HTTP server. */
 import { lastResortErrorHandler } from "../http/last-resort.ts";
-import { splitHostPort } from "../cli/address.ts";
-import { Logger } from "../core/logger.ts";
+import { splitHostPort } from "../common/host-port.ts";
+import { Logger } from "../common/logger.ts";
 import { ClusterActions } from "./actions.ts";
 import { createAdminApp } from "./app.ts";
 import { ClusterInfo } from "./cluster.ts";
@@ -47,7 +47,7 @@ export class NSQAdmin {
 
   /** Listens on --http-address; throws when it cannot be bound. */
   start(): void {
-    const { hostname, port } = splitHostPort(this.current.httpAddress);
+    const { hostname, port } = splitHostPort(this.current.httpAddress, "0.0.0.0");
     const app = createAdminApp(this.context);
     try {
       app.listen({ hostname, port, error: lastResortErrorHandler(this.logger) });

@@ -78,10 +78,6 @@ export const counterAnswer = z.object({
 export const messageAnswer = z.object({ message });
 export const errorAnswer = z.object({ message: z.string() }).describe("error code, e.g. INVALID_ACTION");
 
-export const actionBody = z.object({ action: z.enum(["pause", "unpause", "empty"]) });
-export const createBody = z.object({ topic: z.string(), channel: z.string().optional() });
-export const tombstoneBody = z.object({ topic: z.string() });
-
 export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, errorAnswer]));
 
 const perSample = (what: string) => z.array(z.number()).describe(`${what}, one value per time`);

@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { Elysia } from "elysia";
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import { errorResponse } from "../http/errors.ts";
 import { isAdmin } from "./access.ts";
 import type { AdminContext } from "./context.ts";

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Message } from "../client/index.ts";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 
 export interface FileLoggerOptions {
   outputDir: string;

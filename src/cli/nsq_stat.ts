@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /** nsq_stat: polls /stats of a topic's nsqds and prints a channel's rates and depths per interval. */
-import { joinHostPort, lookupdUrl } from "../client/lookup.ts";
+import { httpUrl, joinHostPort } from "../common/host-port.ts";
 import type { OptionsOf } from "../options/flags.ts";
 import type { ChannelStats, NsqdStats } from "../schemas/nsqd-stats.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
@@ -57,7 +57,7 @@ async function getJson(url: string, timeoutMs: number): Promise<{ status: number
 async function lookupdProducers(o: Options): Promise<string[]> {
   const found = new Set<string>();
   for (const a of o.lookupdHttpAddresses) {
-    const { status, body } = await getJson(lookupdUrl(a, `/lookup?topic=${encodeURIComponent(o.topic)}`), o.httpClientRequestTimeout);
+    const { status, body } = await getJson(httpUrl(a, `/lookup?topic=${encodeURIComponent(o.topic)}`), o.httpClientRequestTimeout);
     if (status === 404) continue;
     if (status !== 200) throw new Error(`lookupd ${a} answered ${status}`);
     for (const p of body.producers as { broadcast_address: string; http_port: number }[]) {

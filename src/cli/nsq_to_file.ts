@@ -18,7 +18,7 @@ import {
   toolLogLevelOption,
 } from "./tool-options.ts";
 import { logPrefixOption } from "../options/common-options.ts";
-import { lookupdUrl } from "../client/lookup.ts";
+import { httpUrl } from "../common/host-port.ts";
 
 export const nsqToFileOptionTable = [
   { key: "topics", flag: "topic", kind: "list", default: [], help: "nsq topic (may be given multiple times)" },
@@ -123,7 +123,7 @@ async function lookupdTopics(addresses: readonly string[], timeoutMs: number): P
   const all = new Set<string>();
   for (const a of addresses) {
     try {
-      const res = await fetch(lookupdUrl(a, "/topics"), { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(httpUrl(a, "/topics"), { signal: AbortSignal.timeout(timeoutMs) });
       const body = (await res.json()) as { topics?: string[] };
       for (const t of body.topics ?? []) all.add(t);
     } catch {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /** nsq_to_http: delivers a topic's messages to HTTP endpoints (GET or POST); a failed request requeues. */
 import { Consumer, type Message } from "../client/index.ts";
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import type { OptionsOf } from "../options/flags.ts";
 import { aborted, toolMain, UsageError, type ToolContext } from "./tool.ts";
 import {

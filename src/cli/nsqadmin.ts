@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /** The nsqadmin program: flags and config file to options, the web UI and its API, signals. */
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { NSQAdmin } from "../admin/nsqadmin.ts";
 import { adminOptionTable, resolveAdminOptions, type AdminOptions } from "../admin/options.ts";
 import { main } from "./program.ts";

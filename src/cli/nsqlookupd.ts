@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /** The nsqlookupd program: flags and config file to options, the daemon, signals. */
-import { Logger } from "../core/logger.ts";
+import { Logger } from "../common/logger.ts";
 import { NSQLookupd } from "../lookupd/nsqlookupd.ts";
 import { lookupdOptionTable, resolveLookupdOptions, type LookupdOptions } from "../lookupd/options.ts";
 import { main } from "./program.ts";

@@ -3,7 +3,7 @@
  * --help and --version, a logger, SIGINT/SIGTERM handling, exit codes, and
  * uncaught errors logged instead of ending the daemon.
  */
-import { Logger, type LogLevel } from "../core/logger.ts";
+import { Logger, type LogLevel } from "../common/logger.ts";
 import { FlagError, OptionsError, formatHelp, type OptionTable, type ResolvedArgs } from "../options/flags.ts";
 import { logUncaught } from "./uncaught.ts";
 import { versionText } from "./version.ts";

@@ -4,7 +4,7 @@
  */
 import { logLevelOption } from "../options/common-options.ts";
 import { checkHostPort, parseGoFloat, parseGoInt } from "../options/flags.ts";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import type { LogLevel } from "../client/consumer.ts";
 import { parseDuration } from "../options/duration.ts";
 import type { ConsumerConfig } from "../client/consumer.ts";

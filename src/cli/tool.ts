@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM turned into an AbortSignal, and exit codes (2 for bad flags,
  * 1 for a fatal error).
  */
-import { Logger, type LogLevel } from "../core/logger.ts";
+import { Logger, type LogLevel } from "../common/logger.ts";
 import {
   FlagError,
   OptionsError,

@@ -1,4 +1,4 @@
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 
 /**
  * The last net of a long-running program: an exception nobody caught, or a

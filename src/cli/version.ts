@@ -3,7 +3,7 @@
  * NSQ version and the Bun runtime, plus, in an executable built by
  * scripts/build.ts, the commit and time it was built from.
  */
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 
 /** What scripts/build.ts defines; absent when running from source. */
 export interface BuildInfo {

@@ -1,6 +1,6 @@
 /** Client settings, named after go-nsq's Config fields; durations in milliseconds. */
 import { hostname } from "node:os";
-import { CLIENT_VERSION } from "./version.ts";
+import { VERSION } from "../common/version.ts";
 
 /** Settings shared by Producer and Consumer connections. */
 export interface ConnectionConfig {
@@ -42,7 +42,7 @@ export interface ConnectionConfig {
   authSecret: string;
 }
 
-export const USER_AGENT = `bunsq/${CLIENT_VERSION}`;
+export const USER_AGENT = `bunsq/${VERSION}`;
 
 export function defaultConnectionConfig(): ConnectionConfig {
   const host = hostname();

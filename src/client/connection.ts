@@ -9,7 +9,7 @@ import type { StreamCodec } from "../compress/codec.ts";
 import { FrameDecoder } from "../protocol/frame-decoder.ts";
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE, readInt32BE } from "../protocol/frames.ts";
 import * as cmd from "./commands.ts";
-import { splitAddress } from "./address.ts";
+import { splitHostPort } from "../common/host-port.ts";
 import { effectiveReadTimeout, validateConnectionConfig, type ConnectionConfig } from "./config.ts";
 import { deferred, type Deferred, type TimerHandle } from "./deferred.ts";
 import { negotiate, type AuthResponse } from "./negotiate.ts";
@@ -104,7 +104,9 @@ export class NsqConnection implements TransportHandler {
   static async connect(address: string, config: ConnectionConfig): Promise<NsqConnection> {
     validateConnectionConfig(config);
     const conn = new NsqConnection(address);
-    const { hostname, port } = splitAddress(address);
+    const { hostname, port } = splitHostPort(address, "127.0.0.1");
+    // port 0 means "any free port" only to a listener
+    if (port === 0) throw new Error(`invalid port in ${JSON.stringify(address)}`);
     const limit = `connecting to ${address} timed out after ${config.dialTimeout}ms`;
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -1,19 +1,9 @@
 /** Asks nsqlookupd's HTTP API which nsqds produce a topic. */
+import { httpUrl, joinHostPort } from "../common/host-port.ts";
 
 interface LookupProducer {
   broadcast_address: string;
   tcp_port: number;
-}
-
-/** The base URL for a lookupd HTTP address given as "host:port" or "http(s)://host:port". */
-export function lookupdUrl(address: string, path: string): string {
-  const base = /^https?:\/\//i.test(address) ? address.replace(/\/+$/, "") : `http://${address}`;
-  return `${base}${path}`;
-}
-
-/** "host:port" with IPv6 hosts bracketed. */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**
@@ -22,7 +12,7 @@ export function joinHostPort(host: string, port: number): string {
  */
 export async function lookupTopic(address: string, topic: string, timeoutMs: number): Promise<string[] | null> {
   try {
-    const res = await fetch(lookupdUrl(address, `/lookup?topic=${encodeURIComponent(topic)}`), {
+    const res = await fetch(httpUrl(address, `/lookup?topic=${encodeURIComponent(topic)}`), {
       headers: { Accept: "application/vnd.nsq; version=1.0" },
       signal: AbortSignal.timeout(timeoutMs),
     });

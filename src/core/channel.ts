@@ -1,5 +1,5 @@
 import type { DiskQueue, RecoveredRecord } from "../diskqueue/disk-queue.ts";
-import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-record.ts";
+import { readMessageRecord, writeMessageRecord } from "./message-record.ts";
 import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
 import { LatencyWindow, latencyResult, type LatencyResult } from "./e2e-latency.ts";
 import { InFlightTable } from "./in-flight.ts";

@@ -1,5 +1,7 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
+import { Logger } from "../common/logger.ts";
+import { VERSION } from "../common/version.ts";
 import type { DiskQueue } from "../diskqueue/disk-queue.ts";
 import { DiskStore } from "../diskqueue/store.ts";
 import { isEphemeralName, isValidChannelName, isValidTopicName } from "../protocol/names.ts";
@@ -9,13 +11,9 @@ import { nowNs } from "./clock.ts";
 import { DataLock } from "./data-lock.ts";
 import { HistorySampler } from "./history.ts";
 import { IdFactory } from "./id-factory.ts";
-import { Logger } from "./logger.ts";
 import { loadMetadata, saveMetadata, type NsqdMetadata } from "./metadata.ts";
 import type { NsqdOptions } from "./options.ts";
 import { Topic } from "./topic.ts";
-
-/** nsqd protocol level we implement, with build metadata naming bunsq (sorts equal to 1.3.0 in semver). */
-export const VERSION = "1.3.0+bunsq";
 
 export type TopologyEvent = "topic-created" | "topic-deleted" | "channel-created" | "channel-deleted";
 export type TopologyListener = (event: TopologyEvent, topic: Topic, channel?: Channel) => void;

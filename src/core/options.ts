@@ -24,7 +24,6 @@ export const TLS_VERSIONS = ["ssl3.0", "tls1.0", "tls1.1", "tls1.2", "tls1.3"] a
 export type TlsVersionName = (typeof TLS_VERSIONS)[number];
 
 export const TLS_REQUIRED_VALUES = ["false", "true", "tcp-https"] as const;
-export type TlsRequired = (typeof TLS_REQUIRED_VALUES)[number];
 
 /** Same as Go nsqd: crc32(md5(hostname)) % 1024, so a host keeps the node id it had under nsqd. */
 export function defaultNodeId(host: string = hostname()): number {

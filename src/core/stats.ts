@@ -5,7 +5,8 @@
  */
 import type { ChannelStats, ClientStats, NsqdStats, TopicStats } from "../schemas/nsqd-stats.ts";
 import type { Channel } from "./channel.ts";
-import { VERSION, type NSQD } from "./nsqd.ts";
+import { VERSION } from "../common/version.ts";
+import type { NSQD } from "./nsqd.ts";
 import type { Topic } from "./topic.ts";
 
 /** A client connection that reports its own stats (the TCP door's ClientV2). */

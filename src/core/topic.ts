@@ -1,5 +1,5 @@
 import type { DiskQueue } from "../diskqueue/disk-queue.ts";
-import { readMessageRecord, writeMessageRecord } from "../diskqueue/message-record.ts";
+import { readMessageRecord, writeMessageRecord } from "./message-record.ts";
 import { MessageRing } from "../ringbuffer/message-ring.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Channel } from "./channel.ts";

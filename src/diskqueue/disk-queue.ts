@@ -14,7 +14,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { readUint32BE, readUint64BE, writeUint32BE, writeUint64BE } from "../protocol/frames.ts";
 import { JournalWriter, keyFileNum, keyOffset, recordKey, replayJournal, type JournalState } from "./journal.ts";
 import { formatPositions, readPositions, writeFileAtomic, type QueuePositions } from "./metadata-file.ts";

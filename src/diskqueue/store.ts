@@ -1,7 +1,7 @@
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
+import { MESSAGE_HEADER_SIZE } from "../protocol/frames.ts";
 import { DiskQueue, WriteUnit } from "./disk-queue.ts";
 import { readdirSync } from "node:fs";
-import { MIN_RECORD_SIZE } from "./message-record.ts";
 
 export interface DiskStoreOptions {
   dataPath: string;
@@ -64,8 +64,9 @@ export class DiskStore {
       dataPath: this.opts.dataPath,
       name,
       maxBytesPerFile: this.opts.maxBytesPerFile,
-      minRecordSize: MIN_RECORD_SIZE,
-      maxRecordSize: MIN_RECORD_SIZE + this.opts.maxMsgSize,
+      // a record is a message frame's payload (src/core/message-record.ts)
+      minRecordSize: MESSAGE_HEADER_SIZE,
+      maxRecordSize: MESSAGE_HEADER_SIZE + this.opts.maxMsgSize,
       logger: this.logger,
       onWrite: this.markDirtyNow,
       unit: this.unit,

@@ -5,7 +5,7 @@
  * (parsing that URL ended nsqlookupd and nsqadmin whenever a client hung up early).
  */
 import { Elysia } from "elysia";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 
 /** "/path?query" of a request URL ("http://host/path?query"); "" when there is none. Never throws. */
 export function requestTarget(url: string): string {

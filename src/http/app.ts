@@ -3,7 +3,7 @@
  * metrics, the OpenAPI document and the offline Swagger UI.
  */
 import { Elysia } from "elysia";
-import { VERSION } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
 import type { HttpContext } from "./context.ts";
 import { errorResponse } from "./errors.ts";
 import { RouteTable } from "./route-table.ts";

@@ -61,13 +61,13 @@ export class HttpServer {
     this.nsqd.logger.info(`HTTP: listening on ${hostname}:${this.port}`);
   }
 
-  /** Serves the same API over TLS (--https-address). */
-  listenHttps(hostname: string, port: number, tls: { readonly options: TLSOptions }): void {
+  /** Serves the same API over TLS (--https-address), with the TLS options the TCP upgrade uses too. */
+  listenHttps(hostname: string, port: number, tls: TLSOptions): void {
     bind(hostname, port, () => {
       this.https = Bun.serve({
         hostname,
         port,
-        tls: tls.options,
+        tls,
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         fetch: (request) => this.app.fetch(request),
         error: this.lastResort,

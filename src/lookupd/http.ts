@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import { z } from "zod";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { accessLog } from "../http/access-log.ts";
 import { HttpError, emptyOk, errorResponse, jsonResponse, textResponse } from "../http/errors.ts";
 import { parseQuery } from "../http/query.ts";

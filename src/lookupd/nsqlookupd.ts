@@ -1,8 +1,8 @@
 /** nsqlookupd: the registration database with its TCP (V1) and HTTP doors. */
 import { hostname } from "node:os";
-import { splitHostPort } from "../cli/address.ts";
-import { Logger } from "../core/logger.ts";
-import { VERSION } from "../core/nsqd.ts";
+import { splitHostPort } from "../common/host-port.ts";
+import { Logger } from "../common/logger.ts";
+import { VERSION } from "../common/version.ts";
 import { lastResortErrorHandler } from "../http/last-resort.ts";
 import { createLookupdHttp, type LookupdHttpApp } from "./http.ts";
 import type { LookupdOptions } from "./options.ts";
@@ -25,9 +25,9 @@ export class NSQLookupd implements LookupContext {
 
   /** Listens on both addresses; throws when either cannot be bound. */
   start(): void {
-    const tcp = splitHostPort(this.options.tcpAddress);
+    const tcp = splitHostPort(this.options.tcpAddress, "0.0.0.0");
     this.tcp.listen(tcp.hostname, tcp.port);
-    const http = splitHostPort(this.options.httpAddress);
+    const http = splitHostPort(this.options.httpAddress, "0.0.0.0");
     const app = createLookupdHttp({
       db: this.db,
       logger: this.logger,

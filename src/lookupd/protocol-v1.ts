@@ -4,7 +4,7 @@
  * the error text is sent as a response and the connection is closed.
  */
 import { z } from "zod";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { CommandParser, type CommandHandler, type CommandLine } from "../protocol/command-parser.ts";
 import { MAGIC_V1 } from "../protocol/frames.ts";
 import { isEphemeralName, isValidChannelName, isValidTopicName } from "../protocol/names.ts";

@@ -1,5 +1,5 @@
 /** Option specs every bunsq daemon shares, declared once for their option tables. */
-import { LOG_LEVELS, parseLogLevel } from "../core/logger.ts";
+import { LOG_LEVELS, parseLogLevel } from "../common/logger.ts";
 
 export const logLevelOption = {
   key: "logLevel",

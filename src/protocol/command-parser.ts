@@ -161,11 +161,6 @@ export class CommandParser {
     return this.state === State.Stopped;
   }
 
-  /** Bytes held for an incomplete frame (for memory accounting). */
-  get bufferedBytes(): number {
-    return this.partialLength + (this.bodyBuf ? this.bodyFilled : 0);
-  }
-
   feed(chunk: Uint8Array): void {
     if (this.held !== null) return this.hold(chunk, 0);
     let pos = 0;

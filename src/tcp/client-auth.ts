@@ -1,6 +1,6 @@
 import type { AuthState } from "../auth/authorizations.ts";
 import { queryAnyAuthServer, type AuthServers } from "../auth/query.ts";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { ClientError, fatal } from "../protocol/errors.ts";
 import { FRAME_TYPE_RESPONSE, encodeFrame } from "../protocol/frames.ts";
 import { goQuote } from "../protocol/go-quote.ts";

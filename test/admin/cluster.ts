@@ -7,8 +7,8 @@ import type { NSQAdmin } from "../../src/admin/nsqadmin.ts";
 import type { AdminAction } from "../../src/admin/notify.ts";
 import { parseAdminOptions } from "../../src/admin/options.ts";
 import { startNsqadmin } from "../../src/cli/nsqadmin.ts";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
-import { Logger } from "../../src/core/logger.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
+import { Logger } from "../../src/common/logger.ts";
 import type { NSQLookupd } from "../../src/lookupd/nsqlookupd.ts";
 import { eventually, startTestLookupd } from "../helpers/lookupd.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";
@@ -20,7 +20,7 @@ export type Notification = AdminAction;
 
 export interface TestCluster {
   lookupd: NSQLookupd;
-  nsqds: RunningNsqd[];
+  nsqds: NsqdDaemon[];
   admin: NSQAdmin;
   notifications: Notification[];
   /** http://127.0.0.1:<nsqadmin port> */
@@ -79,7 +79,7 @@ export async function startCluster(nsqdOptions: Record<string, unknown> = {}): P
 }
 
 /** Publishes `count` messages to the topic on one nsqd through its HTTP API. */
-export async function publish(nsqd: RunningNsqd, topic: string, count: number): Promise<void> {
+export async function publish(nsqd: NsqdDaemon, topic: string, count: number): Promise<void> {
   const body = Array.from({ length: count }, (_, i) => `message ${i}`).join("\n");
   const res = await fetch(`http://127.0.0.1:${nsqd.httpPort}/mpub?topic=${topic}`, { method: "POST", body });
   if (res.status !== 200) throw new Error(`mpub failed: ${res.status} ${await res.text()}`);
@@ -102,7 +102,7 @@ export async function api(origin: string, path: string, method = "GET", body?: u
 }
 
 /** nsqd's own /stats for one topic, to check what an action did. */
-export async function nsqdTopic(nsqd: RunningNsqd, topic: string): Promise<any> {
+export async function nsqdTopic(nsqd: NsqdDaemon, topic: string): Promise<any> {
   const res = await fetch(`http://127.0.0.1:${nsqd.httpPort}/stats?format=json&topic=${topic}`);
   return (((await res.json()) as { topics: any[] | null }).topics ?? [])[0];
 }

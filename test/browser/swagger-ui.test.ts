@@ -9,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadedUrls } from "../helpers/browser.ts";
 import { chromium, type Browser } from "playwright-core";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
-let nsqd: RunningNsqd;
+let nsqd: NsqdDaemon;
 let browser: Browser;
 let dir: string;
 

@@ -1,10 +1,10 @@
 import { expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { Consumer, Producer, type ConsumerOptions, type Message } from "../../src/client/index.ts";
 import type { NSQLookupd } from "../../src/lookupd/nsqlookupd.ts";
 import { perTestCleanups, until } from "../helpers/nsqd.ts";
 import { startTestLookupd } from "../helpers/lookupd.ts";
-import { channelStats, tcpAddress, uniqueTopic } from "./helpers.ts";
+import { channelStats, uniqueTopic } from "./helpers.ts";
 
 const { defer, nsqd } = perTestCleanups();
 
@@ -14,8 +14,8 @@ function consumer(topic: string, options: ConsumerOptions): Consumer {
   return c;
 }
 
-async function publish(s: RunningNsqd, topic: string, bodies: string[]): Promise<void> {
-  const p = new Producer(tcpAddress(s));
+async function publish(s: NsqdDaemon, topic: string, bodies: string[]): Promise<void> {
+  const p = new Producer(s.tcpAddress);
   await p.multiPublish(topic, bodies);
   await p.stop();
 }
@@ -38,7 +38,7 @@ test("maxInFlight smaller than the connection count: RDY is redistributed to the
       inFlight--;
     },
   });
-  for (const s of servers) await c.connectToNsqd(tcpAddress(s));
+  for (const s of servers) await c.connectToNsqd(s.tcpAddress);
   expect(c.stats().totalRdy).toBe(2);
 
   // every nsqd in turn is the only one with messages; each must get RDY to deliver them
@@ -57,7 +57,7 @@ test("maxInFlight is split between connections", async () => {
   const servers = [nsqd(), nsqd()];
   const topic = uniqueTopic();
   const c = consumer(topic, { maxInFlight: 10, handler: () => {} });
-  for (const s of servers) await c.connectToNsqd(tcpAddress(s));
+  for (const s of servers) await c.connectToNsqd(s.tcpAddress);
   await until(() => c.stats().totalRdy === 10, "RDY 5 + 5");
   for (const s of servers) {
     const stats = await channelStats(s, topic, "ch");
@@ -83,7 +83,7 @@ test("a failed handler requeues with backoff: RDY 0 during the backoff, then bac
       }
     },
   });
-  await c.connectToNsqd(tcpAddress(s));
+  await c.connectToNsqd(s.tcpAddress);
   await publish(s, topic, ["only"]);
   await until(() => c.stats().finished === 1, "the message to succeed on its third attempt");
   expect(attempts).toEqual([1, 2, 3]);
@@ -116,7 +116,7 @@ test("maxAttempts: a message delivered too often is given to the hook and finish
       throw new Error("always fails");
     },
   });
-  await c.connectToNsqd(tcpAddress(s));
+  await c.connectToNsqd(s.tcpAddress);
   await publish(s, topic, ["poison"]);
   await until(() => gaveUp.length === 1, "giving up");
   expect(calls).toBe(3);
@@ -141,7 +141,7 @@ test("TOUCH keeps a long-running message in flight past nsqd's msg-timeout", asy
       }
     },
   });
-  await c.connectToNsqd(tcpAddress(s));
+  await c.connectToNsqd(s.tcpAddress);
   await publish(s, topic, ["slow"]);
   await until(() => c.stats().finished === 1, "the slow message", 3000);
   expect(attempts).toEqual([1]);
@@ -162,7 +162,7 @@ test("stop lets in-flight work finish and FINs it before closing", async () => {
       done++;
     },
   });
-  await c.connectToNsqd(tcpAddress(s));
+  await c.connectToNsqd(s.tcpAddress);
   await publish(s, topic, ["a", "b", "c"]);
   await until(() => started === 3, "three handlers running");
   await c.stop();
@@ -182,9 +182,9 @@ test("answers heartbeats: an idle consumer stays connected past two heartbeat in
   const s = nsqd();
   const topic = uniqueTopic();
   const c = consumer(topic, { heartbeatInterval: 1000, handler: () => {} });
-  await c.connectToNsqd(tcpAddress(s));
+  await c.connectToNsqd(s.tcpAddress);
   await Bun.sleep(2600); // nsqd drops a client that is silent for two intervals
-  expect(c.connectedAddresses()).toEqual([tcpAddress(s)]);
+  expect(c.connectedAddresses()).toEqual([s.tcpAddress]);
   await publish(s, topic, ["still here"]);
   await until(() => c.stats().finished === 1, "a message after the idle time");
 });
@@ -201,7 +201,7 @@ test("nsqlookupd discovery: a topic that appears later is found, a tombstoned pr
 
   await publish(s, topic, ["found"]);
   await until(() => got.length === 1, "discovery and delivery", 5000);
-  expect(c.connectedAddresses()).toEqual([tcpAddress(s)]);
+  expect(c.connectedAddresses()).toEqual([s.tcpAddress]);
 
   const res = await fetch(
     `http://127.0.0.1:${lookupd.httpPort}/topic/tombstone?topic=${topic}&node=127.0.0.1:${s.httpPort}`,

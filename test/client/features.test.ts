@@ -12,7 +12,7 @@ import type { Server } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { makeCerts, type Certs } from "../helpers/features.ts";
 import { perTestCleanups } from "../helpers/nsqd.ts";
 import type { Scenario, ScenarioResult } from "./feature-scenario.ts";
@@ -64,13 +64,13 @@ afterAll(() => {
 
 const t = perTestCleanups();
 
-function nsqd(overrides: Record<string, unknown> = {}): RunningNsqd {
+function nsqd(overrides: Record<string, unknown> = {}): NsqdDaemon {
   return t.nsqd({ tlsCert: certs.serverCert, tlsKey: certs.serverKey, ...overrides });
 }
 
 async function scenario(
   runtime: "bun" | "node",
-  s: RunningNsqd,
+  s: NsqdDaemon,
   config: Record<string, unknown>,
   topic = uniqueTopic("f"),
   take = COUNT,

@@ -1,5 +1,5 @@
 /** Helpers for the client tests: nsqd stats over HTTP and message collection. */
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 
 export interface ChannelStats {
   channel_name: string;
@@ -14,14 +14,10 @@ export interface ChannelStats {
 }
 
 /** The channel's entry in nsqd's /stats, or undefined while it does not exist. */
-export async function channelStats(s: RunningNsqd, topic: string, channel: string): Promise<ChannelStats | undefined> {
+export async function channelStats(s: NsqdDaemon, topic: string, channel: string): Promise<ChannelStats | undefined> {
   const res = await fetch(`http://127.0.0.1:${s.httpPort}/stats?format=json&topic=${topic}&channel=${channel}`);
   const json = (await res.json()) as { topics: { topic_name: string; channels: ChannelStats[] }[] | null };
   return json.topics?.find((t) => t.topic_name === topic)?.channels.find((c) => c.channel_name === channel);
-}
-
-export function tcpAddress(s: RunningNsqd): string {
-  return `127.0.0.1:${s.tcpPort}`;
 }
 
 let counter = 0;

@@ -6,19 +6,19 @@
 import { expect, test } from "bun:test";
 import { Consumer, Producer } from "../../src/client/index.ts";
 import { perTestCleanups, until } from "../helpers/nsqd.ts";
-import { channelStats, tcpAddress, uniqueTopic } from "./helpers.ts";
+import { channelStats, uniqueTopic } from "./helpers.ts";
 
 const { defer, nsqd } = perTestCleanups();
 
 async function setup(count: number, maxInFlight: number) {
   const s = nsqd();
   const topic = uniqueTopic("iter");
-  const p = new Producer(tcpAddress(s));
+  const p = new Producer(s.tcpAddress);
   await p.multiPublish(topic, Array.from({ length: count }, (_, i) => `m${i}`));
   await p.stop();
   const c = new Consumer(topic, "ch", { maxInFlight });
   defer(() => c.stop(1000));
-  await c.connectToNsqd(tcpAddress(s));
+  await c.connectToNsqd(s.tcpAddress);
   return { s, topic, c };
 }
 
@@ -65,7 +65,7 @@ test("leaving the loop early requeues the message in hand and those waiting, and
   // and are delivered again to the next consumer
   const again = new Consumer(topic, "ch", { maxInFlight: 20 });
   defer(() => again.stop(1000));
-  await again.connectToNsqd(tcpAddress(s));
+  await again.connectToNsqd(s.tcpAddress);
   const rest: string[] = [];
   for await (const m of again.messages()) {
     rest.push(m.text());

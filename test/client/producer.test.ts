@@ -5,14 +5,14 @@ import { join } from "node:path";
 import { Consumer, Producer, PublishError } from "../../src/client/index.ts";
 import { perTestCleanups, startTestNsqd, until } from "../helpers/nsqd.ts";
 import { freePort } from "../helpers/process.ts";
-import { channelStats, tcpAddress, uniqueTopic } from "./helpers.ts";
+import { channelStats, uniqueTopic } from "./helpers.ts";
 
 const { defer, nsqd } = perTestCleanups();
 
 test("pipelined publishes are answered in order, an error rejects exactly its own publish", async () => {
   const s = nsqd();
   const topic = uniqueTopic();
-  const p = new Producer(tcpAddress(s));
+  const p = new Producer(s.tcpAddress);
   defer(() => p.stop());
   await p.connect();
 
@@ -39,7 +39,7 @@ test("pipelined publishes are answered in order, an error rejects exactly its ow
   const bodies: string[] = [];
   const c = new Consumer(topic, "order", { maxInFlight: 50, handler: (m) => void bodies.push(m.text()) });
   defer(() => c.stop());
-  await c.connectToNsqd(tcpAddress(s));
+  await c.connectToNsqd(s.tcpAddress);
   await until(() => bodies.length === 204, "204 messages");
   expect(bodies).toEqual([...Array.from({ length: 200 }, (_, i) => `m${i}`), "a", "b", "c", "again"]);
 });
@@ -72,7 +72,7 @@ test("reconnects when nsqd restarts on the same address", async () => {
 
 test("stop waits for the answers in flight and then refuses publishes", async () => {
   const s = nsqd();
-  const p = new Producer(tcpAddress(s));
+  const p = new Producer(s.tcpAddress);
   const topic = uniqueTopic();
   const answers = Array.from({ length: 50 }, (_, i) => p.publish(topic, `m${i}`));
   await p.connect();

@@ -1,7 +1,7 @@
 /** Interop: nsqjs discovers bunsq's nsqds through bunsq's nsqlookupd (lookupdHTTPAddresses). */
 import { afterEach, expect, test } from "bun:test";
 import nsq from "nsqjs";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import type { NSQLookupd } from "../../src/lookupd/nsqlookupd.ts";
 import { eventually, lookupProducers, startTestLookupd } from "../helpers/lookupd.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";
@@ -16,7 +16,7 @@ afterEach(() => {
 test("an nsqjs Reader with lookupdHTTPAddresses consumes from every nsqd the lookupds know", async () => {
   const lookupds: NSQLookupd[] = [startTestLookupd(), startTestLookupd()];
   cleanups.push(() => lookupds.forEach((l) => l.stop()));
-  const nsqds: RunningNsqd[] = [0, 1].map(() =>
+  const nsqds: NsqdDaemon[] = [0, 1].map(() =>
     startTestNsqd({ broadcastAddress: "127.0.0.1", lookupdTcpAddresses: lookupds.map((l) => `127.0.0.1:${l.tcpPort}`) }),
   );
   cleanups.push(() => nsqds.forEach((n) => n.stop()));

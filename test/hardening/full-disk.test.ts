@@ -7,13 +7,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
 const isRoot = process.getuid?.() === 0;
 let mountPoint = "";
-let server: RunningNsqd | null = null;
+let server: NsqdDaemon | null = null;
 const clients: RawClient[] = [];
 
 beforeAll(() => {

@@ -4,11 +4,11 @@
  * messages time out and go to them.
  */
 import { afterAll, expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
-let server: RunningNsqd | null = null;
+let server: NsqdDaemon | null = null;
 const clients: RawClient[] = [];
 afterAll(() => {
   for (const c of clients) c.close();

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Reader, Writer, type ConnectionOptions, type Message } from "nsqjs";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import type { ClientV2 } from "../../src/tcp/client-v2.ts";
 import { until } from "./nsqd.ts";
 
@@ -83,7 +83,7 @@ export interface FeatureOptions {
 export const pem = (path: string): Buffer => readFileSync(path);
 
 /** The server side of a connection, found by the client_id its client sent. */
-export function serverClient(server: RunningNsqd, clientId: string): ClientV2 | undefined {
+export function serverClient(server: NsqdDaemon, clientId: string): ClientV2 | undefined {
   for (const client of server.tcp.clients) if (client.clientId === clientId) return client;
   return undefined;
 }
@@ -97,7 +97,7 @@ let nextId = 0;
  * were while connected.
  */
 export async function nsqjsRoundTrip(
-  server: RunningNsqd,
+  server: NsqdDaemon,
   topic: string,
   options: FeatureOptions,
   count = 50,

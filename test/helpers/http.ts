@@ -1,4 +1,4 @@
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 
 export interface HttpResult {
   status: number;
@@ -9,7 +9,7 @@ export interface HttpResult {
 
 /** One real HTTP request to the nsqd's HTTP port; redirects are not followed. */
 export async function request(
-  s: RunningNsqd,
+  s: NsqdDaemon,
   method: string,
   path: string,
   body?: RequestInit["body"],

@@ -1,7 +1,7 @@
 /** In-process nsqlookupd, a raw lookup-protocol (V1) client and HTTP helpers for tests. */
 import type { Socket } from "bun";
 import { startNsqlookupd } from "../../src/cli/nsqlookupd.ts";
-import { Logger } from "../../src/core/logger.ts";
+import { Logger } from "../../src/common/logger.ts";
 import type { NSQLookupd } from "../../src/lookupd/nsqlookupd.ts";
 import { parseLookupdOptions } from "../../src/lookupd/options.ts";
 import { V1ResponseDecoder, encodeV1Command } from "../../src/lookupd/v1-codec.ts";

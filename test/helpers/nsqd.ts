@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "bun:test";
-import { startNsqd, type RunningNsqd } from "../../src/cli/nsqd.ts";
-import { Logger } from "../../src/core/logger.ts";
-import { parseNsqdOptions } from "../../src/core/options.ts";
+import { Logger } from "../../src/common/logger.ts";
+import { parseNsqdOptions, type NsqdOptions } from "../../src/core/options.ts";
+import { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { RawClient } from "./raw-client.ts";
 
 /** Log lines of in-process servers; printed only when BUNSQ_TEST_LOG is set. */
@@ -13,11 +13,26 @@ const quiet = new Logger({
   prefix: "[nsqd] ",
 });
 
+/** An nsqd daemon that removes its temp data dir, if it made one, when stopped. */
+class TestNsqd extends NsqdDaemon {
+  constructor(
+    options: NsqdOptions,
+    private readonly ownDir: string | null,
+  ) {
+    super(options, quiet);
+  }
+
+  override stop(): void {
+    super.stop();
+    if (this.ownDir !== null) rmSync(this.ownDir, { recursive: true, force: true });
+  }
+}
+
 /**
  * An nsqd in this process on a free loopback port, with its data in a fresh temp
  * dir (removed by stop() unless the test passed its own dataPath).
  */
-export function startTestNsqd(overrides: Record<string, unknown> = {}): RunningNsqd {
+export function startTestNsqd(overrides: Record<string, unknown> = {}): NsqdDaemon {
   const ownDir = overrides.dataPath === undefined ? mkdtempSync(join(tmpdir(), "bunsq-test-")) : null;
   const options = parseNsqdOptions({
     tcpAddress: "127.0.0.1:0",
@@ -25,14 +40,14 @@ export function startTestNsqd(overrides: Record<string, unknown> = {}): RunningN
     ...(ownDir !== null ? { dataPath: ownDir } : {}),
     ...overrides,
   });
-  const running = startNsqd(options, quiet);
-  if (ownDir === null) return running;
-  const stop = running.stop.bind(running);
-  running.stop = () => {
-    stop();
-    rmSync(ownDir, { recursive: true, force: true });
-  };
-  return running;
+  const daemon = new TestNsqd(options, ownDir);
+  try {
+    daemon.start();
+  } catch (err) {
+    if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
+    throw err;
+  }
+  return daemon;
 }
 
 /** Polls until check() is truthy. */
@@ -54,7 +69,7 @@ export async function until(check: () => boolean, what: string, timeoutMs = 3000
  */
 export function perTestCleanups(): {
   defer(cleanup: () => unknown): void;
-  nsqd(overrides?: Record<string, unknown>): RunningNsqd;
+  nsqd(overrides?: Record<string, unknown>): NsqdDaemon;
 } {
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
@@ -72,10 +87,10 @@ export function perTestCleanups(): {
 }
 
 export function perTestServers(): {
-  start(overrides?: Record<string, unknown>): RunningNsqd;
-  connect(server: RunningNsqd): Promise<RawClient>;
+  start(overrides?: Record<string, unknown>): NsqdDaemon;
+  connect(server: NsqdDaemon): Promise<RawClient>;
 } {
-  const servers: RunningNsqd[] = [];
+  const servers: NsqdDaemon[] = [];
   const clients: RawClient[] = [];
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();

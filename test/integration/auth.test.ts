@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { makeCerts, nsqjsRoundTrip, pem, serverClient, type Certs } from "../helpers/features.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient, concatBytes, mpubBody, sizePrefixed } from "../helpers/raw-client.ts";
@@ -55,7 +55,7 @@ afterAll(() => {
   certs.remove();
 });
 
-let server: RunningNsqd | null = null;
+let server: NsqdDaemon | null = null;
 const clients: RawClient[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
@@ -65,12 +65,12 @@ afterEach(() => {
   requests.length = 0;
 });
 
-function start(overrides: Record<string, unknown> = {}): RunningNsqd {
+function start(overrides: Record<string, unknown> = {}): NsqdDaemon {
   server = startTestNsqd({ authHttpAddresses: [`127.0.0.1:${authServer.port}`], ...overrides });
   return server;
 }
 
-async function connect(s: RunningNsqd): Promise<RawClient> {
+async function connect(s: NsqdDaemon): Promise<RawClient> {
   const c = await RawClient.connect(s.tcpPort);
   clients.push(c);
   c.identify({ feature_negotiation: true, client_id: `c${clients.length}` });

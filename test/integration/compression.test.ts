@@ -7,7 +7,7 @@ import { inflateRawSync } from "node:zlib";
 import { CodecError } from "../../src/compress/codec.ts";
 import { SnappyStream } from "../../src/compress/snappy-stream.ts";
 import { DeflateStream } from "../../src/compress/sync-zlib.ts";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { FrameDecoder } from "../../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_RESPONSE } from "../../src/protocol/frames.ts";
 import { nsqjsRoundTrip } from "../helpers/features.ts";
@@ -83,7 +83,7 @@ describe("codecs", () => {
   });
 });
 
-let server: RunningNsqd | null = null;
+let server: NsqdDaemon | null = null;
 const clients: RawClient[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
@@ -91,7 +91,7 @@ afterEach(() => {
   server = null;
 });
 
-function start(overrides: Record<string, unknown> = {}): RunningNsqd {
+function start(overrides: Record<string, unknown> = {}): NsqdDaemon {
   server = startTestNsqd(overrides);
   return server;
 }

@@ -4,7 +4,7 @@
  * instead of 10 s so a test sees several samples).
  */
 import { describe, expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { HistorySampler } from "../../src/core/history.ts";
 import { request } from "../helpers/http.ts";
 import { perTestServers, until } from "../helpers/nsqd.ts";
@@ -13,7 +13,7 @@ const { start, connect } = perTestServers();
 
 type Json = Record<string, any>;
 
-async function history(s: RunningNsqd, query = ""): Promise<Json> {
+async function history(s: NsqdDaemon, query = ""): Promise<Json> {
   const r = await request(s, "GET", `/stats/history${query}`);
   expect(r.status).toBe(200);
   return r.json<Json>();
@@ -23,7 +23,7 @@ const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const last = (values: number[]) => values[values.length - 1];
 
 /** Polls the history until check() holds on it; returns that answer. */
-async function historyWhen(s: RunningNsqd, query: string, check: (h: Json) => boolean, what: string): Promise<Json> {
+async function historyWhen(s: NsqdDaemon, query: string, check: (h: Json) => boolean, what: string): Promise<Json> {
   const deadline = Date.now() + 5000;
   for (;;) {
     const h = await history(s, query);

@@ -3,7 +3,7 @@
  * (Prometheus) against a running nsqd with real TCP clients.
  */
 import { describe, expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { request } from "../helpers/http.ts";
 import { perTestServers, until } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
@@ -13,14 +13,14 @@ const { start, connect } = perTestServers();
 // deliberately loose: the shape is checked key by key below
 type Json = Record<string, any>;
 
-async function stats(s: RunningNsqd, query = ""): Promise<Json> {
+async function stats(s: NsqdDaemon, query = ""): Promise<Json> {
   const r = await request(s, "GET", `/stats?format=json${query}`);
   expect(r.status).toBe(200);
   return r.json<Json>();
 }
 
 /** A producer (published twice to "orders") and a subscribed consumer holding one message. */
-async function traffic(s: RunningNsqd): Promise<{ producer: RawClient; consumer: RawClient }> {
+async function traffic(s: NsqdDaemon): Promise<{ producer: RawClient; consumer: RawClient }> {
   const producer = await connect(s);
   producer.identify({ client_id: "prod", hostname: "prod-host", user_agent: "test-producer/1.0" });
   await producer.response();

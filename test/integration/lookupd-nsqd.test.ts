@@ -1,7 +1,7 @@
 /** nsqd registering with nsqlookupd: both in this process, real sockets on loopback. */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
-import { LookupPeers } from "../../src/lookupd/nsqd-peers.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
+import { LookupPeers } from "../../src/nsqd/lookup-peers.ts";
 import type { NSQLookupd } from "../../src/lookupd/nsqlookupd.ts";
 import { eventually, http, lookupProducers, startTestLookupd } from "../helpers/lookupd.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";
@@ -19,7 +19,7 @@ function lookupd(overrides: Record<string, unknown> = {}): NSQLookupd {
   return l;
 }
 
-function nsqd(lookupds: NSQLookupd[] = [], overrides: Record<string, unknown> = {}): RunningNsqd {
+function nsqd(lookupds: NSQLookupd[] = [], overrides: Record<string, unknown> = {}): NsqdDaemon {
   const n = startTestNsqd({
     broadcastAddress: "127.0.0.1",
     lookupdTcpAddresses: lookupds.map((l) => `127.0.0.1:${l.tcpPort}`),

@@ -3,11 +3,11 @@
  * error texts and the fatal / non-fatal split of nsqd 1.3.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient, concatBytes, sizePrefixed } from "../helpers/raw-client.ts";
 
-let server: RunningNsqd;
+let server: NsqdDaemon;
 const clients: RawClient[] = [];
 
 async function connect(): Promise<RawClient> {

@@ -4,12 +4,12 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { Reader, type ConnectionOptions, type Message } from "nsqjs";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { serverClient } from "../helpers/features.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
-let server: RunningNsqd | null = null;
+let server: NsqdDaemon | null = null;
 let reader: Reader | null = null;
 afterEach(() => {
   reader?.close();

@@ -4,13 +4,13 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { udp } from "bun";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { LatencyHistogram } from "../../src/core/latency-histogram.ts";
 import { hostKey, statsdPrefix } from "../../src/statsd/packets.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
-let server: RunningNsqd | null = null;
+let server: NsqdDaemon | null = null;
 let listener: udp.Socket<"buffer"> | null = null;
 const clients: RawClient[] = [];
 afterEach(() => {
@@ -49,7 +49,7 @@ function metrics(packets: string[]): { counters: Map<string, number>; gauges: Ma
   return { counters, gauges };
 }
 
-async function consumeAll(s: RunningNsqd, topic: string, channel: string, count: number): Promise<void> {
+async function consumeAll(s: NsqdDaemon, topic: string, channel: string, count: number): Promise<void> {
   const c = await RawClient.connect(s.tcpPort);
   clients.push(c);
   await c.subscribe(topic, channel, count);

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import net from "node:net";
 import tls from "node:tls";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { FrameDecoder } from "../../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_ERROR } from "../../src/protocol/frames.ts";
 import { makeCerts, nsqjsRoundTrip, pem, type Certs } from "../helpers/features.ts";
@@ -19,7 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => certs.remove());
 
-let server: RunningNsqd | null = null;
+let server: NsqdDaemon | null = null;
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
@@ -27,7 +27,7 @@ afterEach(() => {
   server = null;
 });
 
-function start(overrides: Record<string, unknown> = {}): RunningNsqd {
+function start(overrides: Record<string, unknown> = {}): NsqdDaemon {
   server = startTestNsqd({
     tlsCert: certs.serverCert,
     tlsKey: certs.serverKey,

@@ -9,7 +9,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Reader, Writer, type Body, type ConnectionOptions, type Message, type ReaderOptions } from "nsqjs";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import type { Channel } from "../../src/core/channel.ts";
 import type { ClientV2 } from "../../src/tcp/client-v2.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
@@ -31,7 +31,7 @@ interface WriterHandle {
 
 /** One server, the nsqjs clients connected to it, and what went wrong on them. */
 class Harness {
-  readonly server: RunningNsqd;
+  readonly server: NsqdDaemon;
   readonly errors: string[] = [];
   private readonly readers: ReaderHandle[] = [];
   private readonly writers: WriterHandle[] = [];

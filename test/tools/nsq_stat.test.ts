@@ -2,7 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { Consumer, Producer } from "../../src/client/index.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";
 import { startTestLookupd } from "../helpers/lookupd.ts";
-import { tcpAddress, uniqueTopic } from "../client/helpers.ts";
+import { uniqueTopic } from "../client/helpers.ts";
 import { runTool } from "./helpers.ts";
 
 const cleanups: (() => unknown)[] = [];
@@ -27,7 +27,7 @@ test("nsq_stat prints the channel's counts per interval, summed over the topic's
   for (const [i, s] of servers.entries()) {
     await fetch(`http://127.0.0.1:${s.httpPort}/topic/create?topic=${topic}`, { method: "POST" });
     await fetch(`http://127.0.0.1:${s.httpPort}/channel/create?topic=${topic}&channel=stat`, { method: "POST" });
-    const p = new Producer(tcpAddress(s));
+    const p = new Producer(s.tcpAddress);
     await p.multiPublish(topic, Array.from({ length: 10 * (i + 1) }, (_, j) => `m${j}`));
     await p.stop();
   }
@@ -36,7 +36,7 @@ test("nsq_stat prints the channel's counts per interval, summed over the topic's
   const c = new Consumer(topic, "stat", { maxInFlight: 1, handler: () => held.promise });
   cleanups.push(() => c.stop(1000));
   cleanups.push(() => held.resolve());
-  await c.connectToNsqd(tcpAddress(servers[0]!));
+  await c.connectToNsqd(servers[0]!.tcpAddress);
   for (let i = 0; i < 200 && c.stats().received === 0; i++) await Bun.sleep(10);
   for (let i = 0; i < 200; i++) {
     const r = await fetch(`http://127.0.0.1:${lookupd.httpPort}/lookup?topic=${topic}`);

@@ -4,17 +4,17 @@
  * processes against real nsqds.
  */
 import { expect, test } from "bun:test";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { Consumer, Producer } from "../../src/client/index.ts";
-import { channelStats, tcpAddress, uniqueTopic } from "../client/helpers.ts";
+import { channelStats, uniqueTopic } from "../client/helpers.ts";
 import { eventually } from "../helpers/lookupd.ts";
 import { perTestCleanups } from "../helpers/nsqd.ts";
 import { runTool, startTool } from "./helpers.ts";
 
 const { defer, nsqd } = perTestCleanups();
 
-async function publish(s: RunningNsqd, topic: string, bodies: string[]): Promise<void> {
-  const p = new Producer(tcpAddress(s));
+async function publish(s: NsqdDaemon, topic: string, bodies: string[]): Promise<void> {
+  const p = new Producer(s.tcpAddress);
   await p.multiPublish(topic, bodies);
   await p.stop();
 }
@@ -32,7 +32,7 @@ test("nsq_to_http --header: sent with every request, replacing the tool's own; a
     },
   });
   defer(() => server.stop(true));
-  const common = [`--topic=${topic}`, `--nsqd-tcp-address=${tcpAddress(s)}`, "--header=X-Api-Key: s3cret", "--header", "X-Trace:a:b"];
+  const common = [`--topic=${topic}`, `--nsqd-tcp-address=${s.tcpAddress}`, "--header=X-Api-Key: s3cret", "--header", "X-Trace:a:b"];
 
   const post = startTool("nsq_to_http", [...common, `--post=http://127.0.0.1:${server.port}/`, "--header=Content-Type: application/json"]);
   defer(() => post.stop());
@@ -70,11 +70,11 @@ async function relay(bodies: string[], flags: string[], expected: number) {
   const arrived: string[] = [];
   const reader = new Consumer("relayed", "check", { handler: (m) => void arrived.push(m.text()) });
   defer(() => reader.stop());
-  await reader.connectToNsqd(tcpAddress(dest));
+  await reader.connectToNsqd(dest.tcpAddress);
   const tool = startTool("nsq_to_nsq", [
     `--topic=${topic}`,
-    `--nsqd-tcp-address=${tcpAddress(source)}`,
-    `--destination-nsqd-tcp-address=${tcpAddress(dest)}`,
+    `--nsqd-tcp-address=${source.tcpAddress}`,
+    `--destination-nsqd-tcp-address=${dest.tcpAddress}`,
     "--destination-topic=relayed",
     "--consumer-opt=default_requeue_delay,10ms",
     "--consumer-opt=backoff_multiplier,10ms",

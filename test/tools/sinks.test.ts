@@ -2,10 +2,10 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunningNsqd } from "../../src/cli/nsqd.ts";
+import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { Producer } from "../../src/client/index.ts";
 import { perTestCleanups } from "../helpers/nsqd.ts";
-import { channelStats, tcpAddress, uniqueTopic } from "../client/helpers.ts";
+import { channelStats, uniqueTopic } from "../client/helpers.ts";
 import { startTool } from "./helpers.ts";
 
 const { defer, nsqd } = perTestCleanups();
@@ -16,8 +16,8 @@ function tempDir(): string {
   return dir;
 }
 
-async function publish(s: RunningNsqd, topic: string, bodies: string[]): Promise<void> {
-  const p = new Producer(tcpAddress(s));
+async function publish(s: NsqdDaemon, topic: string, bodies: string[]): Promise<void> {
+  const p = new Producer(s.tcpAddress);
   await p.multiPublish(topic, bodies);
   await p.stop();
 }
@@ -47,7 +47,7 @@ test("nsq_to_file rotates by size into gzip files that gunzip reads back", async
   await publish(s, topic, lines);
   const tool = startTool("nsq_to_file", [
     `--topic=${topic}`,
-    `--nsqd-tcp-address=${tcpAddress(s)}`,
+    `--nsqd-tcp-address=${s.tcpAddress}`,
     `--output-dir=${dir}`,
     "--rotate-size=2000",
     "--gzip",
@@ -79,7 +79,7 @@ test("nsq_to_file FINs only what is on disk, and rotates by time", async () => {
   const topic = uniqueTopic();
   const tool = startTool("nsq_to_file", [
     `--topic=${topic}`,
-    `--nsqd-tcp-address=${tcpAddress(s)}`,
+    `--nsqd-tcp-address=${s.tcpAddress}`,
     `--output-dir=${dir}`,
     "--filename-format=<TOPIC><REV>.log",
     "--rotate-interval=600ms",
@@ -129,7 +129,7 @@ test("nsq_to_http POSTs round-robin, requeues on a non-2xx answer, and multicast
     }),
   );
   defer(() => servers.forEach((srv) => srv.stop(true)));
-  const opts = ["--consumer-opt=default_requeue_delay,10ms", "--consumer-opt=backoff_multiplier,10ms", `--nsqd-tcp-address=${tcpAddress(s)}`];
+  const opts = ["--consumer-opt=default_requeue_delay,10ms", "--consumer-opt=backoff_multiplier,10ms", `--nsqd-tcp-address=${s.tcpAddress}`];
 
   const post = startTool("nsq_to_http", [`--topic=${topic}`, "--mode=round-robin", "--n=4", ...opts,
     ...servers.map((srv) => `--post=http://127.0.0.1:${srv.port}/post`)]);
@@ -163,8 +163,8 @@ test("nsq_to_nsq relays a topic from one nsqd to another", async () => {
   await publish(source, topic, lines);
   const tool = startTool("nsq_to_nsq", [
     `--topic=${topic}`,
-    `--nsqd-tcp-address=${tcpAddress(source)}`,
-    `--destination-nsqd-tcp-address=${tcpAddress(dest)}`,
+    `--nsqd-tcp-address=${source.tcpAddress}`,
+    `--destination-nsqd-tcp-address=${dest.tcpAddress}`,
     "--destination-topic=copied",
   ]);
   defer(() => tool.stop());

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestNsqd } from "../helpers/nsqd.ts";
 import { startTestLookupd } from "../helpers/lookupd.ts";
-import { channelStats, tcpAddress, uniqueTopic } from "../client/helpers.ts";
+import { channelStats, uniqueTopic } from "../client/helpers.ts";
 import { runTool } from "./helpers.ts";
 
 const cleanups: (() => unknown)[] = [];
@@ -29,10 +29,10 @@ test("to_nsq publishes a file's lines and nsq_tail -n prints the same lines back
   // a durable channel first, so the messages wait for nsq_tail
   await fetch(`http://127.0.0.1:${s.httpPort}/topic/create?topic=${topic}`, { method: "POST" });
   await fetch(`http://127.0.0.1:${s.httpPort}/channel/create?topic=${topic}&channel=tail`, { method: "POST" });
-  const pub = await runTool("to_nsq", [`--topic=${topic}`, `--nsqd-tcp-address=${tcpAddress(s)}`], Bun.file(file));
+  const pub = await runTool("to_nsq", [`--topic=${topic}`, `--nsqd-tcp-address=${s.tcpAddress}`], Bun.file(file));
   expect(pub.code).toBe(0);
 
-  const tail = await runTool("nsq_tail", [`--topic=${topic}`, "--channel=tail", "--n", "1000", `--nsqd-tcp-address=${tcpAddress(s)}`]);
+  const tail = await runTool("nsq_tail", [`--topic=${topic}`, "--channel=tail", "--n", "1000", `--nsqd-tcp-address=${s.tcpAddress}`]);
   expect(tail.code).toBe(0);
   expect(tail.stdout).toBe(`${lines.join("\n")}\n`);
   const stats = await channelStats(s, topic, "tail");
@@ -62,7 +62,7 @@ test("to_nsq --delimiter and --rate; nsq_tail --print-topic through nsqlookupd o
     await Bun.sleep(25);
   }
   const started = performance.now();
-  const pub = await runTool("to_nsq", [`--topic=${topic}`, "--delimiter=,", "--rate=50", `--nsqd-tcp-address=${tcpAddress(s)}`], "a,b,c,d,e");
+  const pub = await runTool("to_nsq", [`--topic=${topic}`, "--delimiter=,", "--rate=50", `--nsqd-tcp-address=${s.tcpAddress}`], "a,b,c,d,e");
   expect(pub.code).toBe(0);
   expect(performance.now() - started).toBeGreaterThanOrEqual(80); // 5 messages at 50/s take at least 80 ms
   const out = await tail;

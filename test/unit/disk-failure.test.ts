@@ -8,7 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Logger } from "../../src/core/logger.ts";
+import { Logger } from "../../src/common/logger.ts";
 import { NSQD } from "../../src/core/nsqd.ts";
 import { parseNsqdOptions } from "../../src/core/options.ts";
 import { PublishError } from "../../src/core/topic.ts";

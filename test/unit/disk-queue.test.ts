@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, truncateS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskQueue } from "../../src/diskqueue/disk-queue.ts";
-import { Logger } from "../../src/core/logger.ts";
+import { Logger } from "../../src/common/logger.ts";
 import { until } from "../helpers/nsqd.ts";
 
 let dirs: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatLogTime, Logger, LOG_LEVELS, parseLogLevel, type LogLevel } from "../../src/core/logger.ts";
+import { formatLogTime, Logger, LOG_LEVELS, parseLogLevel, type LogLevel } from "../../src/common/logger.ts";
 
 // 2026-11-22 13:58:01.123456 local time
 const FIXED = new Date(2026, 10, 22, 13, 58, 1, 123).getTime() + 0.456;

@@ -4,13 +4,13 @@
  * target that the access log reads without ever throwing.
  */
 import { expect, test } from "bun:test";
-import { Logger } from "../../src/core/logger.ts";
+import { Logger } from "../../src/common/logger.ts";
 import { requestTarget } from "../../src/http/access-log.ts";
 import { lastResortErrorHandler } from "../../src/http/last-resort.ts";
 
 const script = `
 import { logUncaught } from "${import.meta.dir}/../../src/cli/uncaught.ts";
-import { Logger } from "${import.meta.dir}/../../src/core/logger.ts";
+import { Logger } from "${import.meta.dir}/../../src/common/logger.ts";
 logUncaught(new Logger({ level: "info", prefix: "[t] " }));
 setTimeout(() => { throw new Error("thrown in a timer"); }, 5);
 setImmediate(async () => { throw new TypeError("rejected after the answer"); });

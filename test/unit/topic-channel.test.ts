@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NOT_IN_FLIGHT, NOT_OWNER } from "../../src/core/channel.ts";
-import { Logger } from "../../src/core/logger.ts";
+import { Logger } from "../../src/common/logger.ts";
 import { NSQD } from "../../src/core/nsqd.ts";
 import { parseNsqdOptions } from "../../src/core/options.ts";
 import { FakeConsumer } from "../helpers/fake-consumer.ts";

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { VERSION } from "../../core/nsqd.ts";
+import { VERSION } from "../../common/version.ts";
 import type { HttpContext } from "../context.ts";
 import { errorResponse, jsonResponse, textResponse } from "../errors.ts";
 import { nsqHandler } from "../handler.ts";

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import { checkHostPort, configKeyOf } from "../../options/flags.ts";
-import { isLogLevel, type LogLevel } from "../../core/logger.ts";
+import { isLogLevel, type LogLevel } from "../../common/logger.ts";
 import type { NSQD } from "../../core/nsqd.ts";
 import { nsqdOptionTable } from "../../core/options.ts";
 import { readBodyLimited } from "../body.ts";

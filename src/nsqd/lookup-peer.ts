@@ -6,11 +6,11 @@
  * connection fails it retries with exponential backoff.
  */
 import type { Socket } from "bun";
-import { splitHostPort } from "../cli/address.ts";
-import type { Logger } from "../core/logger.ts";
+import { splitHostPort } from "../common/host-port.ts";
+import type { Logger } from "../common/logger.ts";
 import { MAGIC_V1 } from "../protocol/frames.ts";
-import { SocketWriter } from "./socket-writer.ts";
-import { V1ResponseDecoder, encodeV1Command } from "./v1-codec.ts";
+import { SocketWriter } from "../lookupd/socket-writer.ts";
+import { V1ResponseDecoder, encodeV1Command } from "../lookupd/v1-codec.ts";
 
 export interface LookupPeerHost {
   readonly logger: Logger;
@@ -64,7 +64,7 @@ export class LookupPeer {
     if (this.state !== "idle") return;
     this.state = "connecting";
     this.host.logger.info(`LOOKUP connecting to ${this.address}`);
-    const { hostname, port } = splitHostPort(this.address);
+    const { hostname, port } = splitHostPort(this.address, "0.0.0.0");
     const decoder = new V1ResponseDecoder((data) => this.onResponse(data));
     Bun.connect({
       hostname,

@@ -1,13 +1,13 @@
-import { Delivery, type MessageData } from "../core/message.ts";
-import { MESSAGE_HEADER_SIZE, copyBytes, readUint64BE, writeUint64BE } from "../protocol/frames.ts";
-import { parseMessageId, parsedNode, writeMessageId } from "../protocol/message-id.ts";
-import type { DiskQueue } from "./disk-queue.ts";
-
 /**
  * Messages on disk use nsqd's own layout, [8-byte timestamp][2-byte attempts]
- * [16-byte id][body], so a record is exactly a message frame's payload.
+ * [16-byte id][body], so a record is exactly a message frame's payload. The disk
+ * queue stores records as bytes; this file, beside the message it encodes, is
+ * the only one that knows what is in them.
  */
-export const MIN_RECORD_SIZE = MESSAGE_HEADER_SIZE;
+import type { DiskQueue } from "../diskqueue/disk-queue.ts";
+import { MESSAGE_HEADER_SIZE, copyBytes, readUint64BE, writeUint64BE } from "../protocol/frames.ts";
+import { parseMessageId, parsedNode, writeMessageId } from "../protocol/message-id.ts";
+import { Delivery, type MessageData } from "./message.ts";
 
 /** Appends `message` to `queue`, due at `dueMs` (ms since the epoch; 0: at once). */
 export function writeMessageRecord(queue: DiskQueue, message: MessageData, attempts: number, dueMs = 0): void {

@@ -6,8 +6,8 @@
  * lookupd that is down, slow or answers nonsense contributes nothing and is
  * logged, never an error: the topic then starts with the channels the others know.
  */
-import { joinHostPort, lookupdUrl } from "../client/lookup.ts";
-import type { Logger } from "../core/logger.ts";
+import { httpUrl, joinHostPort } from "../common/host-port.ts";
+import type { Logger } from "../common/logger.ts";
 import type { ChannelDiscovery } from "../core/nsqd.ts";
 import type { LookupdInfo } from "./lookup-peer.ts";
 
@@ -58,7 +58,7 @@ export async function queryTopicChannels(
 
 /** One lookupd's list, or [] (logged) when it fails or does not finish within `timeoutMs`. */
 async function channelsFrom(address: string, topic: string, timeoutMs: number, logger: Logger): Promise<string[]> {
-  const url = lookupdUrl(address, `/channels?topic=${encodeURIComponent(topic)}`);
+  const url = httpUrl(address, `/channels?topic=${encodeURIComponent(topic)}`);
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   // a hard deadline for the whole exchange (connect, headers and body), whatever fetch does

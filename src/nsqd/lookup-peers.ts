@@ -3,7 +3,8 @@
  * nsqd's topology events (ephemeral topics and channels included, as in NSQ), and
  * one timer that pings every lookupd.
  */
-import { VERSION, type NSQD, type TopologyEvent } from "../core/nsqd.ts";
+import { VERSION } from "../common/version.ts";
+import type { NSQD, TopologyEvent } from "../core/nsqd.ts";
 import type { Channel } from "../core/channel.ts";
 import type { Topic } from "../core/topic.ts";
 import { LookupPeer, type BackoffSettings, type LookupPeerHost, type LookupdInfo } from "./lookup-peer.ts";
