@@ -3,44 +3,17 @@
  * in flight, requeued now, requeued with a delay, deferred by DPUB. After the
  * restart each comes back, and never before its time.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { ReceivedMessage } from "../../src/protocol/frame-decoder.ts";
-import { RawClient } from "../helpers/raw-client.ts";
-import { removeDir, spawnNsqd, tempDataDir, type NsqdProcess } from "../helpers/process.ts";
+import type { RawClient } from "../helpers/raw-client.ts";
+import { nsqdProcesses } from "../helpers/nsqd-processes.ts";
+import type { NsqdProcess } from "../helpers/process.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-let procs: NsqdProcess[] = [];
-let dirs: string[] = [];
-let clients: RawClient[] = [];
+const { dataDir, start, connect, signal } = nsqdProcesses();
 
-afterEach(async () => {
-  for (const c of clients) c.close();
-  for (const p of procs) {
-    p.proc.kill("SIGKILL");
-    await p.proc.exited;
-  }
-  for (const d of dirs) removeDir(d);
-  clients = [];
-  procs = [];
-  dirs = [];
-});
-
-async function start(dir: string, args: string[]): Promise<NsqdProcess> {
-  const p = await spawnNsqd(["--log-level=warn", ...args], dir);
-  procs.push(p);
-  return p;
-}
-
-async function connect(p: NsqdProcess): Promise<RawClient> {
-  const c = await RawClient.connect(p.port);
-  clients.push(c);
-  return c;
-}
-
-async function kill(p: NsqdProcess, signal: "SIGKILL" | "SIGTERM"): Promise<void> {
-  p.proc.kill(signal);
-  await p.proc.exited;
-  procs = procs.filter((x) => x !== p);
+async function kill(p: NsqdProcess, how: "SIGKILL" | "SIGTERM"): Promise<void> {
+  await signal(p, how);
 }
 
 interface ChannelStats {
@@ -79,8 +52,7 @@ const DURABLE = ["--mem-queue-size=0", "--sync-every=1", "--msg-timeout=5s"];
 
 describe("kill -9 with --mem-queue-size=0 --sync-every=1", () => {
   test("in-flight, requeued, delayed and deferred messages all come back, each at its time", async () => {
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     const n = await start(dir, DURABLE);
     const p = await connect(n);
     const c = await connect(n);
@@ -139,8 +111,7 @@ describe("kill -9 with --mem-queue-size=0 --sync-every=1", () => {
   test("a message whose delivery timed out keeps its attempts across a kill", async () => {
     // delivered, timed out (journaled with its attempts), delivered again, killed: it comes back
     // with at least the attempts of the time-out and one more
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     const args = ["--mem-queue-size=0", "--sync-every=1", "--msg-timeout=1s", "--queue-scan-interval=50ms"];
     const n = await start(dir, args);
     const p = await connect(n);
@@ -159,10 +130,9 @@ describe("kill -9 with --mem-queue-size=0 --sync-every=1", () => {
 
 describe("deferred messages keep their time across restarts", () => {
   for (const memory of ["--mem-queue-size=0", "--mem-queue-size=10000"]) {
-    for (const signal of ["SIGKILL", "SIGTERM"] as const) {
-      test(`50 DPUBs of 3 s, ${signal} after 1 s, ${memory}`, async () => {
-        const dir = tempDataDir();
-        dirs.push(dir);
+    for (const how of ["SIGKILL", "SIGTERM"] as const) {
+      test(`50 DPUBs of 3 s, ${how} after 1 s, ${memory}`, async () => {
+        const dir = dataDir();
         const args = [memory];
         const n = await start(dir, args);
         const consumer = await connect(n);
@@ -173,7 +143,7 @@ describe("deferred messages keep their time across restarts", () => {
         for (let i = 0; i < 50; i++) expect(await p.response()).toBe("OK");
         await until(async () => (await channelStats(n, "later", "ch"))?.deferred_count === 50);
         await Bun.sleep(Math.max(0, due - 2000 - Date.now()));
-        await kill(n, signal);
+        await kill(n, how);
 
         const n2 = await start(dir, args);
         const c2 = await connect(n2);
@@ -187,8 +157,7 @@ describe("deferred messages keep their time across restarts", () => {
   }
 
   test("a DPUB to a topic without channels keeps its time on the topic's disk, across SIGKILL", async () => {
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     const n = await start(dir, []);
     const p = await connect(n);
     const due = Date.now() + 2000;
@@ -204,8 +173,7 @@ describe("deferred messages keep their time across restarts", () => {
   }, 15_000);
 
   test("REQ with a delay of a message from memory keeps its delay across SIGTERM", async () => {
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     const n = await start(dir, []);
     const p = await connect(n);
     const c = await connect(n);

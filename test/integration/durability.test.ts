@@ -3,45 +3,18 @@
  * message and the topology, kill -9 under --sync-every=1 loses no acknowledged
  * message, corrupt files cost only what they hold, and a data path has one owner.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RawClient } from "../helpers/raw-client.ts";
-import { removeDir, runNsqd, spawnNsqd, tempDataDir, type NsqdProcess } from "../helpers/process.ts";
+import type { RawClient } from "../helpers/raw-client.ts";
+import { nsqdProcesses } from "../helpers/nsqd-processes.ts";
+import { runNsqd, type NsqdProcess } from "../helpers/process.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-let procs: NsqdProcess[] = [];
-let dirs: string[] = [];
-let clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients) c.close();
-  for (const p of procs) {
-    p.proc.kill("SIGKILL");
-    await p.proc.exited;
-  }
-  for (const d of dirs) removeDir(d);
-  clients = [];
-  procs = [];
-  dirs = [];
-});
-
-async function start(dataPath: string, args: string[] = []): Promise<NsqdProcess> {
-  const p = await spawnNsqd(["--log-level=warn", ...args], dataPath);
-  procs.push(p);
-  return p;
-}
-
-async function connect(p: NsqdProcess): Promise<RawClient> {
-  const c = await RawClient.connect(p.port);
-  clients.push(c);
-  return c;
-}
+const { dataDir, start, connect, signal } = nsqdProcesses();
 
 async function stop(p: NsqdProcess): Promise<string> {
-  p.proc.kill("SIGTERM");
-  expect(await p.proc.exited).toBe(0);
-  procs = procs.filter((x) => x !== p);
+  expect(await signal(p, "SIGTERM")).toBe(0);
   return new Response(p.proc.stderr).text();
 }
 
@@ -60,8 +33,7 @@ async function drain(c: RawClient, n: number): Promise<{ bodies: string[]; attem
 
 describe("clean restart", () => {
   test("queued, in-flight and deferred messages, channels and paused state all come back", async () => {
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     let n = await start(dir, ["--mem-queue-size=20"]);
     const p = await connect(n);
     const a = await connect(n);
@@ -131,8 +103,7 @@ describe("clean restart", () => {
   });
 
   test("a second nsqd cannot use the same data path", async () => {
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     await start(dir);
     const r = await runNsqd([`--data-path=${dir}`, "--tcp-address=127.0.0.1:0"]);
     expect(r.code).toBe(1);
@@ -148,8 +119,7 @@ describe("kill -9", () => {
       state = (state * 1103515245 + 12345) % 2147483648;
       return state / 2147483648;
     };
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     const args = ["--mem-queue-size=0", "--sync-every=1", "--max-bytes-per-file=65536"];
     const acked = new Set<string>();
     const producers = 4;
@@ -177,11 +147,9 @@ describe("kill -9", () => {
         }
       });
       await Bun.sleep(30 + random() * 150);
-      n.proc.kill("SIGKILL");
-      await n.proc.exited;
+      await signal(n, "SIGKILL");
       stopping = true;
       await Promise.all(workers);
-      procs = procs.filter((x) => x !== n);
     }
     expect(acked.size).toBeGreaterThan(100);
     expect([...acked].some((b) => b.includes(`-p${producers - 1}-`))).toBe(true); // HTTP publishes were acked too
@@ -205,8 +173,7 @@ describe("kill -9", () => {
 
 describe("corrupt files", () => {
   test("a corrupt segment is moved aside; the rest is served and the loss is logged", async () => {
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     let n = await start(dir, ["--mem-queue-size=0", "--max-bytes-per-file=200"]);
     const c = await connect(n);
     await c.subscribe("bad", "ch");
@@ -240,8 +207,7 @@ describe("corrupt files", () => {
   });
 
   test("a metadata file that is not JSON does not stop start-up", async () => {
-    const dir = tempDataDir();
-    dirs.push(dir);
+    const dir = dataDir();
     writeFileSync(join(dir, "nsqd.dat"), "{not json");
     const n = await start(dir);
     const c = await connect(n);
