@@ -12,7 +12,7 @@ import { CommandParser, bytesToString, type CommandHandler, type CommandLine } f
 import { ClientError, fatal, nonFatal } from "../protocol/errors.ts";
 import { FRAME_OK, FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, HEARTBEAT, MAGIC_V2, MESSAGE_ID_LENGTH, encodeFrame } from "../protocol/frames.ts";
 import { goQuote } from "../protocol/go-quote.ts";
-import { parseMessageId, parsedNode } from "../protocol/message-id.ts";
+import { parseMessageNode, parseMessageSequence } from "../protocol/message-id.ts";
 import { decodeMpub } from "../protocol/mpub.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import { parseBase10 } from "../protocol/numbers.ts";
@@ -613,25 +613,32 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     this.channel!.pump();
   }
 
-  /** Checks state and id of FIN / REQ / TOUCH; returns the message sequence or -1. */
+  /**
+   * Checks state and id of FIN / REQ / TOUCH; returns the message sequence, or -1
+   * for an id that cannot be in flight (its node is then read with messageNode).
+   */
   private messageCommand(line: CommandLine, cmd: string, minArgs: number): number {
     if (this.state !== ClientState.Subscribed && this.state !== ClientState.Closing) {
       throw fatal("E_INVALID", `cannot ${cmd} in current state`);
     }
     if (line.argc < minArgs) throw fatal("E_INVALID", `${cmd} insufficient number of params`);
     if (line.argLength(1) !== MESSAGE_ID_LENGTH) throw fatal("E_INVALID", "Invalid Message ID");
-    return parseMessageId(line.buf, line.argStart[1]);
+    return parseMessageSequence(line.buf, line.argStart[1]);
+  }
+
+  /** The node of the id messageCommand accepted. */
+  private messageNode(line: CommandLine): number {
+    return parseMessageNode(line.buf, line.argStart[1]);
   }
 
   private fin(line: CommandLine): void {
     const seq = this.messageCommand(line, "FIN", 2);
-    const problem = seq < 0 ? "ID not in flight" : this.channel!.finish(this, seq, parsedNode);
+    const problem = seq < 0 ? "ID not in flight" : this.channel!.finish(this, seq, this.messageNode(line));
     if (problem !== null) throw nonFatal("E_FIN_FAILED", `FIN ${line.arg(1)} failed ${problem}`);
   }
 
   private req(line: CommandLine): void {
     const seq = this.messageCommand(line, "REQ", 3);
-    const node = parsedNode;
     let ms = parseBase10(line.buf, line.argStart[2], line.argEnd[2]);
     if (ms < 0) throw fatal("E_INVALID", `REQ could not parse timeout ${line.arg(2)}`);
     const max = this.nsqd.options.maxReqTimeout;
@@ -639,14 +646,14 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
       this.nsqd.logger.info(`PROTOCOL(V2): [${this}] REQ timeout ${ms} out of range 0-${max}. Setting to ${max}`);
       ms = max;
     }
-    const problem = seq < 0 ? "ID not in flight" : this.channel!.requeue(this, seq, node, ms);
+    const problem = seq < 0 ? "ID not in flight" : this.channel!.requeue(this, seq, this.messageNode(line), ms);
     if (problem !== null) throw nonFatal("E_REQ_FAILED", `REQ ${line.arg(1)} failed ${problem}`);
   }
 
   private touch(line: CommandLine): void {
     const seq = this.messageCommand(line, "TOUCH", 2);
     const problem =
-      seq < 0 ? "ID not in flight" : this.channel!.touch(this, seq, parsedNode, this.nsqd.options.maxMsgTimeout);
+      seq < 0 ? "ID not in flight" : this.channel!.touch(this, seq, this.messageNode(line), this.nsqd.options.maxMsgTimeout);
     if (problem !== null) throw nonFatal("E_TOUCH_FAILED", `TOUCH ${line.arg(1)} failed ${problem}`);
   }
 
