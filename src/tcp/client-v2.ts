@@ -482,7 +482,6 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
         const opts = this.nsqd.options;
         const spans = this.mpubSpans;
         const count = decodeMpub(body, opts.maxMsgSize, opts.maxBodySize, spans);
-        if (count instanceof ClientError) throw count;
         if (this.clientAuth !== null) return this.authorizedPublish(body, spans.slice(0, 2 * count), 0, "MPUB", "E_MPUB_FAILED");
         return this.putMessages(body, spans, count, 0, "MPUB", "E_MPUB_FAILED");
       }
@@ -538,8 +537,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     this.clientId = data.client_id || data.short_id || this.clientId;
     this.hostname = data.hostname || data.long_id || this.hostname;
     this.userAgent = data.user_agent;
-    const problem = applyIdentify(this.settings, data, opts);
-    if (problem !== null) throw fatal("E_BAD_BODY", `IDENTIFY ${problem}`);
+    applyIdentify(this.settings, data, opts);
     this.nextHeartbeatAt = Date.now() + this.settings.heartbeatInterval;
     if (!data.feature_negotiation) return this.respond(FRAME_OK);
     this.featureNegotiation = true;

@@ -142,10 +142,15 @@ describe("decodeMpub", () => {
   }
 
   function decodeError(body: Uint8Array, maxMsg = MAX_MSG, maxBody = MAX_BODY): ClientError {
-    const r = decodeMpub(body, maxMsg, maxBody, []);
-    if (!(r instanceof ClientError)) throw new Error(`expected an error, got count ${r}`);
-    expect(r.fatal).toBe(true);
-    return r;
+    let count: number;
+    try {
+      count = decodeMpub(body, maxMsg, maxBody, []);
+    } catch (err) {
+      if (!(err instanceof ClientError)) throw err;
+      expect(err.fatal).toBe(true);
+      return err;
+    }
+    throw new Error(`expected an error, got count ${count}`);
   }
 
   /** The messages that `spans` (offset, length pairs) point at in `body`. */
