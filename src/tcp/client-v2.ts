@@ -4,7 +4,7 @@ import type { AuthServers } from "../auth/query.ts";
 import { CodecError } from "../compress/codec.ts";
 import type { Channel } from "../core/channel.ts";
 import type { E2eLatency } from "../statsd/e2e-latency.ts";
-import type { Consumer, Delivery } from "../core/message.ts";
+import type { Delivery, Subscriber } from "../core/message.ts";
 import { VERSION, type NSQD } from "../core/nsqd.ts";
 import type { AnswerHolder } from "../core/answer-gate.ts";
 import { PublishError, type Topic } from "../core/topic.ts";
@@ -77,10 +77,10 @@ export interface ClientHost {
 
 /**
  * One TCP connection speaking protocol V2: parses its commands, runs them against
- * the nsqd, and buffers its output. As a subscriber it is the Consumer its channel
- * hands messages to.
+ * the nsqd, and buffers its output. Once subscribed it is the Subscriber its
+ * channel hands messages to.
  */
-export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
+export class ClientV2 implements CommandHandler, Subscriber, AnswerHolder {
   state = ClientState.Init;
   readonly parser: CommandParser;
   readonly out = new OutputBuffer();
@@ -285,7 +285,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     this.socket.end();
   }
 
-  // ---- Consumer ----
+  // ---- Subscriber ----
 
   get msgTimeout(): number {
     return this.settings.msgTimeout;
