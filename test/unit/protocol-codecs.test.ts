@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ClientError } from "../../src/protocol/errors.ts";
-import { FrameDecoder, decodeMessage } from "../../src/protocol/frame-decoder.ts";
+import { FrameDecoder, decodeMessageFrame } from "../../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE, encodeFrame, writeUint32BE, writeUint64BE } from "../../src/protocol/frames.ts";
 import { goQuote } from "../../src/protocol/go-quote.ts";
 import {
@@ -498,9 +498,9 @@ describe("FrameDecoder", () => {
     });
   }
 
-  test("decodeMessage reads the message header", () => {
+  test("decodeMessageFrame reads the message header", () => {
     const data = messageFrameData(1_700_000_000_123_456_768, 258, "0123456789abcdef", bytes("body"));
-    const m = decodeMessage(data);
+    const m = decodeMessageFrame(data);
     expect(m.timestamp).toBe(1_700_000_000_123_456_768);
     expect(m.attempts).toBe(258);
     expect(m.id).toBe("0123456789abcdef");
