@@ -19,7 +19,7 @@ import { ClientAuth } from "./client-auth.ts";
 import { ClientUpgrades, type Compression } from "./client-upgrades.ts";
 import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
 import type { TlsSettings } from "./tls.ts";
-import { Transport } from "./transport.ts";
+import { Transport, type TlsSession } from "./transport.ts";
 
 /** Client states, numbered as nsqd reports them in /stats. */
 export const enum ClientState {
@@ -219,7 +219,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
   }
 
   /** Protocol version and cipher for /stats; null unless upgraded to TLS. */
-  tlsSession(): ReturnType<Transport<ClientV2>["tlsSession"]> {
+  tlsSession(): TlsSession | null {
     return this.transport.tlsSession();
   }
 

@@ -11,6 +11,13 @@ import type { ClientSettings } from "./identify.ts";
 import { OutputBuffer } from "./output-buffer.ts";
 import { handshakeProblem, peerCommonName, type TlsSettings } from "./tls.ts";
 
+/** What /stats reports of a TLS connection. */
+export interface TlsSession {
+  /** OpenSSL's name, e.g. "TLSv1.3". */
+  version: string;
+  cipher: CipherNameAndProtocol;
+}
+
 /** Where a connection is with TLS. */
 const enum TlsPhase {
   Plain,
@@ -213,7 +220,7 @@ export class Transport<D> implements AnswerHolder {
   }
 
   /** Protocol version and cipher of a TLS connection (for /stats), null before the upgrade. */
-  tlsSession(): { version: string; cipher: CipherNameAndProtocol } | null {
+  tlsSession(): TlsSession | null {
     if (!this.isTls) return null;
     return { version: this.socket.getTLSVersion(), cipher: this.socket.getCipher() };
   }
