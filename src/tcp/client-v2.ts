@@ -79,6 +79,7 @@ export interface ClientHost {
  * it is the Subscriber its channel hands messages to.
  */
 export class ClientV2 implements CommandHandler, Subscriber {
+  /** Turns received bytes into calls of the CommandHandler methods; AUTH and TLS pause it. */
   readonly parser: CommandParser;
   readonly connectTime = Date.now();
   private protocolState = ClientState.Init;
