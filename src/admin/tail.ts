@@ -7,7 +7,7 @@
 import type { Socket } from "bun";
 import { Elysia } from "elysia";
 import { HttpError } from "../http/errors.ts";
-import { FrameDecoder, decodeMessage } from "../protocol/frame-decoder.ts";
+import { FrameDecoder, decodeMessageFrame } from "../protocol/frame-decoder.ts";
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, HEARTBEAT, MAGIC_V2 } from "../protocol/frames.ts";
 import { isValidTopicName } from "../protocol/names.ts";
 import { isAdmin } from "./access.ts";
@@ -42,7 +42,7 @@ async function subscribe(
   let socket!: Socket<undefined>;
   const decoder = new FrameDecoder((type, data) => {
     if (type === FRAME_TYPE_MESSAGE) {
-      const m = decodeMessage(data);
+      const m = decodeMessageFrame(data);
       socket.write(`FIN ${m.id}\n`);
       onMessage({
         node,

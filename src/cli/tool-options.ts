@@ -5,7 +5,7 @@
 import { logLevelOption } from "../options/common-options.ts";
 import { checkHostPort, parseGoFloat, parseGoInt } from "../options/flags.ts";
 import type { Logger } from "../common/logger.ts";
-import type { LogLevel } from "../client/consumer.ts";
+import type { ClientLogLevel } from "../client/consumer.ts";
 import { parseDuration } from "../options/duration.ts";
 import type { ConsumerConfig } from "../client/consumer.ts";
 import type { ConnectionConfig } from "../client/config.ts";
@@ -179,6 +179,6 @@ export async function connectConsumer(
 
 
 /** Routes a client's log lines to a tool's logger. */
-export function clientLog(logger: Logger): (level: LogLevel, text: string) => void {
+export function clientLog(logger: Logger): (level: ClientLogLevel, text: string) => void {
   return (level, text) => logger[level](text);
 }

@@ -17,7 +17,8 @@ import { deferred, type Deferred, type TimerHandle } from "./deferred.ts";
 /** Handles one message. Returning (or resolving) finishes it; throwing (or rejecting) requeues it with backoff. */
 export type MessageHandler = (message: Message) => void | Promise<void>;
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+/** The levels of the lines a Consumer logs (nsqd's LogLevel without "fatal"). */
+export type ClientLogLevel = "debug" | "info" | "warn" | "error";
 
 /** Consumer settings, after go-nsq's Config; durations in milliseconds. */
 export interface ConsumerConfig extends ConnectionConfig {
@@ -53,7 +54,7 @@ export interface ConsumerOptions extends Partial<ConsumerConfig> {
   /** Called with a message about to be given up after `maxAttempts` (it is then finished). */
   onGiveUp?: (message: Message) => void;
   /** Receives the consumer's log lines (none by default). */
-  log?: (level: LogLevel, text: string) => void;
+  log?: (level: ClientLogLevel, text: string) => void;
 }
 
 export function defaultConsumerConfig(): ConsumerConfig {
@@ -109,7 +110,7 @@ export class Consumer implements SubscriptionOwner {
   /** Without a handler: where messages go for messages(). */
   private readonly stream: MessageStream | null;
   private readonly onGiveUp: ((message: Message) => void) | undefined;
-  private readonly logFn: ((level: LogLevel, text: string) => void) | undefined;
+  private readonly logFn: ((level: ClientLogLevel, text: string) => void) | undefined;
 
   private readonly subs = new Map<string, Subscription>();
   private readonly connecting = new Set<string>();
@@ -496,7 +497,7 @@ export class Consumer implements SubscriptionOwner {
     }, duration);
   }
 
-  log(level: LogLevel, text: string): void {
+  log(level: ClientLogLevel, text: string): void {
     this.logFn?.(level, text);
   }
 }

@@ -3,10 +3,10 @@ export { Producer, PublishError, type ProducerConfig } from "./producer.ts";
 export {
   Consumer,
   defaultConsumerConfig,
+  type ClientLogLevel,
   type ConsumerConfig,
   type ConsumerOptions,
   type ConsumerStats,
-  type LogLevel,
   type MessageHandler,
 } from "./consumer.ts";
 export { Message } from "./message.ts";

@@ -5,7 +5,7 @@ import { LatencyWindow, latencyResult, type LatencyResult } from "./e2e-latency.
 import { InFlightTable } from "./in-flight.ts";
 import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
 import { isEphemeralName } from "../protocol/names.ts";
-import { Delivery, type Consumer, type MessageData } from "./message.ts";
+import { Delivery, type MessageData, type Subscriber } from "./message.ts";
 import type { Topic } from "./topic.ts";
 
 /** Why a FIN, REQ or TOUCH could not be applied (nsqd's wording). */
@@ -28,7 +28,7 @@ export class Channel {
   /** Where message_count is counted from. */
   private readonly startPosition: number;
 
-  readonly consumers: Consumer[] = [];
+  readonly consumers: Subscriber[] = [];
   private nextConsumer = 0;
 
   /** Messages to deliver before new ones: timed out, requeued, or out of deferral. */
@@ -129,12 +129,12 @@ export class Channel {
 
   // ---- consumers ----
 
-  addConsumer(consumer: Consumer): void {
+  addConsumer(consumer: Subscriber): void {
     this.consumers.push(consumer);
   }
 
   /** Removes a consumer and gives its in-flight messages to the others at once. */
-  removeConsumer(consumer: Consumer): void {
+  removeConsumer(consumer: Subscriber): void {
     const i = this.consumers.indexOf(consumer);
     if (i < 0) return;
     this.consumers.splice(i, 1);
@@ -227,7 +227,7 @@ export class Channel {
     return null;
   }
 
-  private startInFlight(d: Delivery, consumer: Consumer, now: number): void {
+  private startInFlight(d: Delivery, consumer: Subscriber, now: number): void {
     d.attempts++;
     d.consumer = consumer;
     d.deliveredAt = now;
@@ -299,7 +299,7 @@ export class Channel {
   }
 
   /** Finds a message this consumer holds, or returns why not. */
-  private owned(consumer: Consumer, sequence: number, node: number): Delivery | string {
+  private owned(consumer: Subscriber, sequence: number, node: number): Delivery | string {
     const d = this.inFlight.get(sequence);
     if (d === undefined || d.node !== node) return NOT_IN_FLIGHT;
     if (d.consumer !== consumer) return NOT_OWNER;
@@ -307,7 +307,7 @@ export class Channel {
   }
 
   /** FIN: returns null, or the reason it failed. */
-  finish(consumer: Consumer, sequence: number, node: number): string | null {
+  finish(consumer: Subscriber, sequence: number, node: number): string | null {
     const d = this.owned(consumer, sequence, node);
     if (typeof d === "string") return d;
     this.takeOutOfFlight(d);
@@ -325,7 +325,7 @@ export class Channel {
   }
 
   /** REQ: back to the front of the line now, or after delayMs. */
-  requeue(consumer: Consumer, sequence: number, node: number, delayMs: number): string | null {
+  requeue(consumer: Subscriber, sequence: number, node: number, delayMs: number): string | null {
     const d = this.owned(consumer, sequence, node);
     if (typeof d === "string") return d;
     this.takeOutOfFlight(d);
@@ -340,7 +340,7 @@ export class Channel {
   }
 
   /** TOUCH: restarts the message's timeout, never past max-msg-timeout after delivery. */
-  touch(consumer: Consumer, sequence: number, node: number, maxMsgTimeout: number): string | null {
+  touch(consumer: Subscriber, sequence: number, node: number, maxMsgTimeout: number): string | null {
     const d = this.owned(consumer, sequence, node);
     if (typeof d === "string") return d;
     const deadline = Math.min(Date.now() + consumer.msgTimeout, d.deliveredAt + maxMsgTimeout);

@@ -6,7 +6,7 @@
  */
 import type { DiskQueue } from "../diskqueue/disk-queue.ts";
 import { MESSAGE_HEADER_SIZE, copyBytes, readUint64BE, writeUint64BE } from "../protocol/frames.ts";
-import { parseMessageId, parsedNode, writeMessageId } from "../protocol/message-id.ts";
+import { parseMessageNode, parseMessageSequence, writeMessageId } from "../protocol/message-id.ts";
 import { Delivery, type MessageData } from "./message.ts";
 
 /** Appends `message` to `queue`, due at `dueMs` (ms since the epoch; 0: at once). */
@@ -27,12 +27,10 @@ export function writeMessageRecord(queue: DiskQueue, message: MessageData, attem
  */
 export function readMessageRecord(payload: Uint8Array, newSequence: () => number, node: number): Delivery {
   const timestamp = readUint64BE(payload, 0);
-  let sequence = parseMessageId(payload, 10);
-  let idNode = parsedNode;
-  if (sequence < 0) {
-    sequence = newSequence();
-    idNode = node;
-  }
+  let sequence = parseMessageSequence(payload, 10);
+  let idNode = node;
+  if (sequence < 0) sequence = newSequence();
+  else idNode = parseMessageNode(payload, 10);
   const body = payload.slice(MESSAGE_HEADER_SIZE);
   const d = new Delivery(sequence, idNode, timestamp, body, 0, body.length);
   d.attempts = (payload[8] << 8) | payload[9];

@@ -30,7 +30,7 @@ export class Delivery implements MessageData, HeapItem {
   deliveredAt = 0;
   /** Where the message's record is in its channel's disk queue (see DiskQueue keys), or -1: in memory only. */
   diskKey = -1;
-  consumer: Consumer | null = null;
+  consumer: Subscriber | null = null;
   /** Neighbours in the channel's in-flight deadline list (see InFlightTable). */
   prev: Delivery | null = null;
   next: Delivery | null = null;
@@ -69,7 +69,7 @@ export class MessageSlot implements MessageData {
 const EMPTY = new Uint8Array(0);
 
 /** The channel's view of a subscribed client, which reports its own stats; implemented by the TCP layer. */
-export interface Consumer extends StatsReporter {
+export interface Subscriber extends StatsReporter {
   readonly id: number;
   /** Message timeout negotiated by this client, in ms. */
   readonly msgTimeout: number;

@@ -6,8 +6,8 @@ export interface Frame {
   data: Uint8Array;
 }
 
-/** A decoded message frame. */
-export interface ReceivedMessage {
+/** A message frame's data, decoded (nsqadmin's tail, tests); the client's Message adds FIN / REQ / TOUCH. */
+export interface MessageFrame {
   timestamp: number;
   attempts: number;
   /** The 16-character id, as sent back in FIN / REQ / TOUCH. */
@@ -82,7 +82,7 @@ export class FrameDecoder {
 
 const latin1 = new TextDecoder("latin1");
 
-export function decodeMessage(data: Uint8Array): ReceivedMessage {
+export function decodeMessageFrame(data: Uint8Array): MessageFrame {
   return {
     timestamp: readUint64BE(data, 0),
     attempts: (data[8] << 8) | data[9],

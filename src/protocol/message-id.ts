@@ -55,18 +55,21 @@ function parseHexU32(buf: Uint8Array, pos: number): number {
 }
 
 /**
- * Reads a 16-character id at pos. Returns its sequence, or -1 when the text is not
- * an id this scheme produces (it can then not be in flight). The node id is left in
- * `parsedNode` to avoid returning an object.
+ * Reads the 16-character id at pos. Returns its sequence, or -1 when the text is not
+ * an id this scheme produces (it can then not be in flight). The node is read by
+ * parseMessageNode: two numbers, so the FIN / REQ / TOUCH path allocates nothing.
  */
-export let parsedNode = 0;
-export function parseMessageId(buf: Uint8Array, pos: number): number {
+export function parseMessageSequence(buf: Uint8Array, pos: number): number {
   const hi = parseHexU32(buf, pos);
   if (hi < 0 || (hi & 0x200000) !== 0) return -1;
   const lo = parseHexU32(buf, pos + 8);
   if (lo < 0) return -1;
-  parsedNode = hi >>> 22;
   return (hi & 0x1fffff) * TWO_32 + lo;
+}
+
+/** The node of the id at pos, which parseMessageSequence accepted (its first 10 bits: 3 hex digits less 2 bits). */
+export function parseMessageNode(buf: Uint8Array, pos: number): number {
+  return ((hexValue(buf[pos]) << 8) | (hexValue(buf[pos + 1]) << 4) | hexValue(buf[pos + 2])) >>> 2;
 }
 
 /** The id as a string (logs, stats, tests). */

@@ -5,7 +5,7 @@ import { ClientError, fatal } from "../protocol/errors.ts";
 import { FRAME_TYPE_RESPONSE, encodeFrame } from "../protocol/frames.ts";
 import { goQuote } from "../protocol/go-quote.ts";
 import type { ClientV2 } from "./client-v2.ts";
-import { peerCommonName } from "./tls.ts";
+import type { Transport } from "./transport.ts";
 
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
@@ -23,6 +23,7 @@ export class ClientAuth {
 
   constructor(
     private readonly client: ClientV2,
+    private readonly transport: Transport<ClientV2>,
     private readonly servers: AuthServers,
     private readonly logger: Logger,
   ) {}
@@ -67,20 +68,21 @@ export class ClientAuth {
     const client = this.client;
     client.parser.pause();
     const remote = client.remoteAddress;
+    const tls = this.transport.isTls;
     const query = {
       remoteIp: remote.slice(0, remote.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
-      tls: client.tls,
+      tls,
       secret: this.secret,
-      commonName: client.tls ? (peerCommonName(client.socket) ?? "") : "",
+      commonName: tls ? (this.transport.peerCommonName() ?? "") : "",
     };
     queryAnyAuthServer(query, this.servers).then(
       (state) => {
-        if (client.closed) return;
+        if (this.transport.isClosed) return;
         this.state = state;
         this.guarded(then);
       },
       (err: Error) => {
-        if (client.closed) return;
+        if (this.transport.isClosed) return;
         // errors reaching the auth server are not the client's business
         this.logger.warn(`PROTOCOL(V2): [${client}] AUTH failed ${err.message}`);
         this.guarded(() => {

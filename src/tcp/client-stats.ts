@@ -16,11 +16,11 @@ const TLS_VERSION_NAMES: Record<string, string> = {
 };
 
 function tlsStats(client: ClientV2): TlsStats {
-  if (!client.tls) {
+  const session = client.tlsSession();
+  if (session === null) {
     return { tls: false, tls_cipher_suite: "", tls_version: "", tls_negotiated_protocol: "", tls_negotiated_protocol_is_mutual: false };
   }
-  const version = client.socket.getTLSVersion();
-  const cipher = client.socket.getCipher();
+  const { version, cipher } = session;
   return {
     tls: true,
     tls_cipher_suite: cipher?.standardName ?? cipher?.name ?? "",

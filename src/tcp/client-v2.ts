@@ -3,17 +3,16 @@ import type { AuthState } from "../auth/authorizations.ts";
 import type { AuthServers } from "../auth/query.ts";
 import { CodecError } from "../compress/codec.ts";
 import type { Channel } from "../core/channel.ts";
-import type { Consumer, Delivery } from "../core/message.ts";
+import type { Delivery, Subscriber } from "../core/message.ts";
 import type { ClientStats } from "../schemas/nsqd-stats.ts";
 import { VERSION } from "../common/version.ts";
 import type { NSQD } from "../core/nsqd.ts";
-import type { AnswerHolder } from "../core/answer-gate.ts";
 import { PublishError, type Topic } from "../core/topic.ts";
 import { CommandParser, bytesToString, type CommandHandler, type CommandLine } from "../protocol/command-parser.ts";
 import { ClientError, fatal, nonFatal } from "../protocol/errors.ts";
 import { FRAME_OK, FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, HEARTBEAT, MAGIC_V2, MESSAGE_ID_LENGTH, encodeFrame } from "../protocol/frames.ts";
 import { goQuote } from "../protocol/go-quote.ts";
-import { parseMessageId, parsedNode } from "../protocol/message-id.ts";
+import { parseMessageNode, parseMessageSequence } from "../protocol/message-id.ts";
 import { decodeMpub } from "../protocol/mpub.ts";
 import { isValidChannelName, isValidTopicName } from "../protocol/names.ts";
 import { parseBase10 } from "../protocol/numbers.ts";
@@ -21,9 +20,8 @@ import { ClientAuth } from "./client-auth.ts";
 import { clientStats } from "./client-stats.ts";
 import { ClientUpgrades, type Compression } from "./client-upgrades.ts";
 import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
-import type { CompressedTransport } from "./compressed-transport.ts";
-import { OutputBuffer } from "./output-buffer.ts";
 import type { TlsSettings } from "./tls.ts";
+import { Transport, type TlsSession } from "./transport.ts";
 
 /** Client states, numbered as nsqd reports them in /stats. */
 export const enum ClientState {
@@ -76,50 +74,40 @@ export interface ClientHost {
 }
 
 /**
- * One TCP connection speaking protocol V2: parses its commands, runs them against
- * the nsqd, and buffers its output. As a subscriber it is the Consumer its channel
- * hands messages to.
+ * One TCP connection speaking protocol V2: parses its commands and runs them
+ * against the nsqd; its Transport owns the socket and the output. Once subscribed
+ * it is the Subscriber its channel hands messages to.
  */
-export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
-  state = ClientState.Init;
+export class ClientV2 implements CommandHandler, Subscriber {
+  /** Turns received bytes into calls of the CommandHandler methods; AUTH and TLS pause it. */
   readonly parser: CommandParser;
-  readonly out = new OutputBuffer();
   readonly connectTime = Date.now();
-  readonly settings: ClientSettings;
-  /** In the flush list of the server for this event-loop turn. */
-  dirty = false;
-  /** The socket did not take everything: no new messages until it drains. */
-  blocked = false;
-  closed = false;
-  /** Upgraded to TLS (the handshake is complete). */
-  tls = false;
-  /** Between the TLS upgrade and its handshake: nothing may be written. */
-  handshaking = false;
-  /** --tls-required and not upgraded yet: only IDENTIFY is accepted. */
-  tlsRequired: boolean;
-  compressed: CompressedTransport | null = null;
-  /** Switches the socket and the four fields above as IDENTIFY negotiated. */
+  private protocolState = ClientState.Init;
+  private readonly negotiated: ClientSettings;
+  /** Socket, TLS, compression, output buffering and closing. */
+  private readonly transport: Transport<ClientV2>;
+  /** --tls-required: until the connection is TLS only IDENTIFY is accepted. */
+  private readonly tlsRequired: boolean;
+  /** Runs the upgrades IDENTIFY negotiated on the transport. */
   private readonly upgrades: ClientUpgrades;
   /** AUTH and the checks it puts before SUB and publishes; null without --auth-http-address. */
   private readonly clientAuth: ClientAuth | null;
 
-  clientId: string;
-  hostname: string;
-  userAgent = "";
-  featureNegotiation = false;
+  private identifiedId: string;
+  private identifiedHostname: string;
+  private identifiedUserAgent = "";
 
-  channel: Channel | null = null;
-  readyCount = 0;
-  inFlightCount = 0;
-  messageCount = 0;
-  finishCount = 0;
-  requeueCount = 0;
-  timeoutCount = 0;
+  private subscribed: Channel | null = null;
+  private ready = 0;
+  private inFlight = 0;
+  private messages = 0;
+  private finishes = 0;
+  private requeues = 0;
   /** Messages published by this client, per topic name (nsqd's pub_counts). */
-  readonly pubCounts = new Map<string, number>();
+  private readonly published = new Map<string, number>();
 
-  lastReadAt = Date.now();
-  nextHeartbeatAt: number;
+  private lastRead = Date.now();
+  private nextHeartbeat: number;
 
   private pending = Pending.None;
   private pendingTopic = "";
@@ -130,29 +118,104 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
 
   constructor(
     readonly id: number,
-    /** Replaced by the TLS socket after an upgrade. */
-    public socket: Socket<ClientV2>,
+    socket: Socket<ClientV2>,
     private readonly host: ClientHost,
     readonly remoteAddress: string,
   ) {
     const opts = host.nsqd.options;
     this.parser = new CommandParser(this);
-    this.settings = defaultClientSettings(opts);
+    this.negotiated = defaultClientSettings(opts);
+    this.transport = new Transport(socket, this.parser, this.negotiated, host.nsqd.answers, host.nsqd.logger, remoteAddress);
     const remoteHost = remoteAddress.slice(0, remoteAddress.lastIndexOf(":"));
-    this.clientId = remoteHost;
-    this.hostname = remoteHost;
-    this.nextHeartbeatAt = this.lastReadAt + this.settings.heartbeatInterval;
+    this.identifiedId = remoteHost;
+    this.identifiedHostname = remoteHost;
+    this.nextHeartbeat = this.lastRead + this.negotiated.heartbeatInterval;
     this.tlsRequired = host.tls !== null && opts.tlsRequired !== "false";
-    this.upgrades = new ClientUpgrades(this, host);
-    this.clientAuth = host.auth === null ? null : new ClientAuth(this, host.auth, host.nsqd.logger);
+    this.upgrades = new ClientUpgrades(this, this.transport, host);
+    this.clientAuth = host.auth === null ? null : new ClientAuth(this, this.transport, host.auth, host.nsqd.logger);
   }
 
   private get nsqd(): NSQD {
     return this.host.nsqd;
   }
 
+  toString(): string {
+    return this.remoteAddress;
+  }
+
+  // ---- what /stats and the tests read ----
+
+  get state(): ClientState {
+    return this.protocolState;
+  }
+
+  /** The settings IDENTIFY negotiated (nsqd's defaults before it). */
+  get settings(): Readonly<ClientSettings> {
+    return this.negotiated;
+  }
+
+  get clientId(): string {
+    return this.identifiedId;
+  }
+
+  get hostname(): string {
+    return this.identifiedHostname;
+  }
+
+  get userAgent(): string {
+    return this.identifiedUserAgent;
+  }
+
+  get readyCount(): number {
+    return this.ready;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  get messageCount(): number {
+    return this.messages;
+  }
+
+  get finishCount(): number {
+    return this.finishes;
+  }
+
+  get requeueCount(): number {
+    return this.requeues;
+  }
+
+  get pubCounts(): ReadonlyMap<string, number> {
+    return this.published;
+  }
+
+  /** The channel this client subscribed to, null before SUB. */
+  get channel(): Channel | null {
+    return this.subscribed;
+  }
+
+  /** When the client last sent anything (ms since the epoch). */
+  get lastReadAt(): number {
+    return this.lastRead;
+  }
+
+  /** When the next heartbeat is due. */
+  get nextHeartbeatAt(): number {
+    return this.nextHeartbeat;
+  }
+
+  get tls(): boolean {
+    return this.transport.isTls;
+  }
+
+  /** Protocol version and cipher for /stats; null unless upgraded to TLS. */
+  tlsSession(): TlsSession | null {
+    return this.transport.tlsSession();
+  }
+
   get compression(): Compression {
-    return this.compressed?.codec.name ?? "";
+    return this.transport.compression;
   }
 
   /** What the auth server granted; null before AUTH. */
@@ -160,17 +223,27 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     return this.clientAuth?.state ?? null;
   }
 
-  toString(): string {
-    return this.remoteAddress;
+  /** Closing or closed. */
+  get closed(): boolean {
+    return this.transport.isClosed;
+  }
+
+  /** The socket did not take everything: no new messages until it drains. */
+  get blocked(): boolean {
+    return this.transport.isBlocked;
+  }
+
+  /** Output the socket has not taken yet, in bytes. */
+  get pendingBytes(): number {
+    return this.transport.pendingBytes;
   }
 
   // ---- socket events ----
 
   onData(chunk: Uint8Array): void {
-    this.lastReadAt = Date.now();
+    this.lastRead = Date.now();
     try {
-      if (this.compressed === null) this.parser.feed(chunk);
-      else this.compressed.receive(chunk);
+      this.transport.receive(chunk);
     } catch (err) {
       if (err instanceof CodecError) {
         this.nsqd.logger.error(`PROTOCOL(V2): [${this}] failed to read command - ${err.message}`);
@@ -183,19 +256,17 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   }
 
   onDrain(): void {
-    this.flush();
-    if (!this.blocked && this.channel !== null) this.channel.pump();
+    this.transport.flush();
+    if (!this.transport.isBlocked && this.subscribed !== null) this.subscribed.pump();
   }
 
   onClose(): void {
-    if (this.closed && this.state === ClientState.Disconnected) return;
-    this.closed = true;
-    this.state = ClientState.Disconnected;
-    this.parser.stop();
-    this.compressed?.close();
-    const channel = this.channel;
+    if (this.protocolState === ClientState.Disconnected) return;
+    this.protocolState = ClientState.Disconnected;
+    this.transport.ended();
+    const channel = this.subscribed;
     if (channel !== null) {
-      this.channel = null;
+      this.subscribed = null;
       channel.removeConsumer(this);
     }
     this.host.closed(this);
@@ -206,93 +277,54 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     this.upgrades.onHandshake(success, authError);
   }
 
-  // ---- output ----
-
-  respond(frame: Uint8Array): void {
-    this.out.writeBytes(frame);
-    this.afterWrite();
-  }
-
-  private afterWrite(): void {
-    if (this.out.length >= this.settings.outputBufferSize) this.flush();
-    else if (!this.dirty) {
-      this.dirty = true;
-      this.nsqd.answers.hold(this);
+  /**
+   * The server's timer: closes a connection that sent nothing for two heartbeat
+   * intervals, and sends a heartbeat when one is due.
+   */
+  tick(now: number): void {
+    const interval = this.negotiated.heartbeatInterval;
+    if (interval <= 0) return;
+    if (now - this.lastRead > interval * 2) {
+      this.nsqd.logger.error(`PROTOCOL(V2): [${this}] failed to read command - no data within ${interval * 2}ms`);
+      this.close();
+      return;
+    }
+    if (now >= this.nextHeartbeat) {
+      this.nextHeartbeat = now + interval;
+      // during a TLS handshake the next frame must be the upgrade's OK
+      if (!this.transport.isHandshaking) this.respond(FRAME_HEARTBEAT);
     }
   }
 
-  /** The end of the turn in which output was queued (see AnswerGate). */
-  releaseAnswers(): void {
-    this.dirty = false;
-    this.flush();
-  }
+  // ---- output ----
 
-  abandonAnswers(): void {
-    this.dirty = false;
-    this.nsqd.logger.error(`[${this}] closing: the disk could not make this turn's writes durable`);
-    this.close();
-  }
-
-  /** Writes what is buffered; whatever the socket does not take waits for drain. */
-  flush(): void {
-    if (this.closed || this.handshaking) return;
-    if (this.compressed !== null) return this.flushCompressed(this.compressed);
-    if (this.out.length === 0) return;
-    // an OK in this buffer may stand for a message still waiting for its fsync
-    if (!this.nsqd.answers.settleNow()) return this.abandonAnswers();
-    const written = this.socket.write(this.out.pending());
-    if (written < 0) return;
-    this.out.consume(written);
-    this.blocked = this.out.length > 0;
-  }
-
-  /** flush() of a compressed connection: the frames of this flush are encoded in one piece. */
-  private flushCompressed(compressed: CompressedTransport): void {
-    if (this.out.length > 0 && !this.nsqd.answers.settleNow()) return this.abandonAnswers();
-    compressed.encode(this.out);
-    const wire = compressed.wire;
-    if (wire.length === 0) return;
-    const written = this.socket.write(wire.pending());
-    if (written < 0) return;
-    wire.consume(written);
-    this.blocked = wire.length > 0;
-  }
-
-  sendHeartbeat(): void {
-    // during a TLS handshake the next frame must be the upgrade's OK
-    if (!this.handshaking) this.respond(FRAME_HEARTBEAT);
+  /** Queues a response frame (sent at the end of the turn, see Transport). */
+  respond(frame: Uint8Array): void {
+    this.transport.write(frame);
   }
 
   /** Sends an error; a fatal one closes the connection after it is written. */
   sendError(err: ClientError): void {
     const level = err.fatal ? "error" : "warn";
     this.nsqd.logger[level](`[${this}] - ${err.message}`);
-    this.out.writeBytes(encodeFrame(FRAME_TYPE_ERROR, err.frameText));
-    if (err.fatal) {
-      this.parser.stop();
-      this.flush();
-      this.close();
-    } else {
-      this.afterWrite();
-    }
+    const frame = encodeFrame(FRAME_TYPE_ERROR, err.frameText);
+    if (err.fatal) this.transport.writeAndClose(frame);
+    else this.transport.write(frame);
   }
 
   /** Ends the connection; onClose does the bookkeeping when the socket reports it. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.parser.stop();
-    this.socket.end();
+    this.transport.close();
   }
 
-  // ---- Consumer ----
+  // ---- Subscriber ----
 
   get msgTimeout(): number {
-    return this.settings.msgTimeout;
+    return this.negotiated.msgTimeout;
   }
 
   get sampleRate(): number {
-    return this.settings.sampleRate;
+    return this.negotiated.sampleRate;
   }
 
   stats(): ClientStats {
@@ -300,33 +332,31 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   }
 
   isReady(): boolean {
-    return this.state === ClientState.Subscribed && !this.blocked && !this.closed && this.inFlightCount < this.readyCount;
+    return this.protocolState === ClientState.Subscribed && this.transport.writable && this.inFlight < this.ready;
   }
 
   send(d: Delivery): void {
-    this.messageCount++;
-    this.inFlightCount++;
-    this.out.writeMessage(d);
-    this.afterWrite();
+    this.messages++;
+    this.inFlight++;
+    this.transport.writeMessage(d);
   }
 
   finished(): void {
-    this.finishCount++;
-    this.inFlightCount--;
+    this.finishes++;
+    this.inFlight--;
   }
 
   requeued(): void {
-    this.requeueCount++;
-    this.inFlightCount--;
+    this.requeues++;
+    this.inFlight--;
   }
 
   timedOut(): void {
-    this.timeoutCount++;
-    this.inFlightCount--;
+    this.inFlight--;
   }
 
   emptied(): void {
-    this.inFlightCount--;
+    this.inFlight--;
   }
 
   // ---- CommandHandler ----
@@ -335,9 +365,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     for (let i = 0; i < 4; i++) {
       if (bytes[i] !== MAGIC[i]) {
         this.nsqd.logger.error(`client(${this}) bad protocol magic '${bytesToString(bytes, 0, 4)}'`);
-        this.out.writeBytes(FRAME_BAD_PROTOCOL);
-        this.flush();
-        this.close();
+        this.transport.writeAndClose(FRAME_BAD_PROTOCOL);
         return false;
       }
     }
@@ -363,7 +391,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
 
   /** Runs a command; returns true when a body follows. Throws ClientError. */
   private exec(line: CommandLine): boolean {
-    if (this.tlsRequired && !line.argIs(0, CMD_IDENTIFY)) {
+    if (this.tlsRequired && !this.transport.isTls && !line.argIs(0, CMD_IDENTIFY)) {
       throw fatal("E_INVALID", `cannot ${line.arg(0)} in current state (TLS required)`);
     }
     if (line.argIs(0, CMD_FIN)) this.fin(line);
@@ -403,13 +431,13 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   // ---- commands ----
 
   private beginIdentify(): boolean {
-    if (this.state !== ClientState.Init) throw fatal("E_INVALID", "cannot IDENTIFY in current state");
+    if (this.protocolState !== ClientState.Init) throw fatal("E_INVALID", "cannot IDENTIFY in current state");
     this.pending = Pending.Identify;
     return true;
   }
 
   private beginAuth(line: CommandLine): boolean {
-    if (this.state !== ClientState.Init) throw fatal("E_INVALID", "cannot AUTH in current state");
+    if (this.protocolState !== ClientState.Init) throw fatal("E_INVALID", "cannot AUTH in current state");
     if (line.argc !== 1) throw fatal("E_INVALID", "AUTH invalid number of parameters");
     this.pending = Pending.Auth;
     return true;
@@ -484,7 +512,6 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
         const opts = this.nsqd.options;
         const spans = this.mpubSpans;
         const count = decodeMpub(body, opts.maxMsgSize, opts.maxBodySize, spans);
-        if (count instanceof ClientError) throw count;
         if (this.clientAuth !== null) return this.authorizedPublish(body, spans.slice(0, 2 * count), 0, "MPUB", "E_MPUB_FAILED");
         return this.putMessages(body, spans, count, 0, "MPUB", "E_MPUB_FAILED");
       }
@@ -522,7 +549,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
       if (err instanceof PublishError) throw fatal(code, `${cmd} failed ${err.message}`);
       throw err;
     }
-    this.pubCounts.set(name, (this.pubCounts.get(name) ?? 0) + count);
+    this.published.set(name, (this.published.get(name) ?? 0) + count);
     this.respond(FRAME_OK);
   }
 
@@ -537,14 +564,12 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     const opts = this.nsqd.options;
     const data = decodeIdentify(body);
     if (data === null) throw fatal("E_BAD_BODY", "IDENTIFY failed to decode JSON body");
-    this.clientId = data.client_id || data.short_id || this.clientId;
-    this.hostname = data.hostname || data.long_id || this.hostname;
-    this.userAgent = data.user_agent;
-    const problem = applyIdentify(this.settings, data, opts);
-    if (problem !== null) throw fatal("E_BAD_BODY", `IDENTIFY ${problem}`);
-    this.nextHeartbeatAt = Date.now() + this.settings.heartbeatInterval;
+    this.identifiedId = data.client_id || data.short_id || this.identifiedId;
+    this.identifiedHostname = data.hostname || data.long_id || this.identifiedHostname;
+    this.identifiedUserAgent = data.user_agent;
+    applyIdentify(this.negotiated, data, opts);
+    this.nextHeartbeat = Date.now() + this.negotiated.heartbeatInterval;
     if (!data.feature_negotiation) return this.respond(FRAME_OK);
-    this.featureNegotiation = true;
     const tlsV1 = this.host.tls !== null && data.tls_v1;
     const deflate = opts.deflate && data.deflate;
     const snappy = opts.snappy && data.snappy;
@@ -555,16 +580,16 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
       max_rdy_count: opts.maxRdyCount,
       version: VERSION,
       max_msg_timeout: opts.maxMsgTimeout,
-      msg_timeout: this.settings.msgTimeout,
+      msg_timeout: this.negotiated.msgTimeout,
       tls_v1: tlsV1,
       deflate,
       deflate_level: deflateLevel,
       max_deflate_level: opts.maxDeflateLevel,
       snappy,
-      sample_rate: this.settings.sampleRate,
+      sample_rate: this.negotiated.sampleRate,
       auth_required: this.host.auth !== null,
-      output_buffer_size: this.settings.outputBufferSize,
-      output_buffer_timeout: this.settings.outputBufferTimeout,
+      output_buffer_size: this.negotiated.outputBufferSize,
+      output_buffer_timeout: this.negotiated.outputBufferTimeout,
     });
     this.respond(encodeFrame(FRAME_TYPE_RESPONSE, response));
     const compression: Compression = snappy ? "snappy" : deflate ? "deflate" : "";
@@ -572,8 +597,8 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   }
 
   private sub(line: CommandLine): void {
-    if (this.state !== ClientState.Init) throw fatal("E_INVALID", "cannot SUB in current state");
-    if (this.settings.heartbeatInterval <= 0) throw fatal("E_INVALID", "cannot SUB with heartbeats disabled");
+    if (this.protocolState !== ClientState.Init) throw fatal("E_INVALID", "cannot SUB in current state");
+    if (this.negotiated.heartbeatInterval <= 0) throw fatal("E_INVALID", "cannot SUB with heartbeats disabled");
     if (line.argc < 3) throw fatal("E_INVALID", "SUB insufficient number of parameters");
     const topicName = line.arg(1);
     if (!isValidTopicName(topicName)) {
@@ -596,14 +621,14 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
       throw fatal("E_SUB_FAILED", `SUB failed consumers for ${topicName}:${channelName} exceeds limit of ${max}`);
     }
     channel.addConsumer(this);
-    this.channel = channel;
-    this.state = ClientState.Subscribed;
+    this.subscribed = channel;
+    this.protocolState = ClientState.Subscribed;
     this.respond(FRAME_OK);
   }
 
   private rdy(line: CommandLine): void {
-    if (this.state === ClientState.Closing) return; // RDY after CLS is ignored
-    if (this.state !== ClientState.Subscribed) throw fatal("E_INVALID", "cannot RDY in current state");
+    if (this.protocolState === ClientState.Closing) return; // RDY after CLS is ignored
+    if (this.protocolState !== ClientState.Subscribed) throw fatal("E_INVALID", "cannot RDY in current state");
     let count = 1;
     if (line.argc > 1) {
       count = parseBase10(line.buf, line.argStart[1], line.argEnd[1]);
@@ -611,29 +636,36 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     }
     const max = this.nsqd.options.maxRdyCount;
     if (count > max) throw fatal("E_INVALID", `RDY count ${count} out of range 0-${max}`);
-    this.readyCount = count;
-    this.channel!.pump();
+    this.ready = count;
+    this.subscribed!.pump();
   }
 
-  /** Checks state and id of FIN / REQ / TOUCH; returns the message sequence or -1. */
+  /**
+   * Checks state and id of FIN / REQ / TOUCH; returns the message sequence, or -1
+   * for an id that cannot be in flight (its node is then read with messageNode).
+   */
   private messageCommand(line: CommandLine, cmd: string, minArgs: number): number {
-    if (this.state !== ClientState.Subscribed && this.state !== ClientState.Closing) {
+    if (this.protocolState !== ClientState.Subscribed && this.protocolState !== ClientState.Closing) {
       throw fatal("E_INVALID", `cannot ${cmd} in current state`);
     }
     if (line.argc < minArgs) throw fatal("E_INVALID", `${cmd} insufficient number of params`);
     if (line.argLength(1) !== MESSAGE_ID_LENGTH) throw fatal("E_INVALID", "Invalid Message ID");
-    return parseMessageId(line.buf, line.argStart[1]);
+    return parseMessageSequence(line.buf, line.argStart[1]);
+  }
+
+  /** The node of the id messageCommand accepted. */
+  private messageNode(line: CommandLine): number {
+    return parseMessageNode(line.buf, line.argStart[1]);
   }
 
   private fin(line: CommandLine): void {
     const seq = this.messageCommand(line, "FIN", 2);
-    const problem = seq < 0 ? "ID not in flight" : this.channel!.finish(this, seq, parsedNode);
+    const problem = seq < 0 ? "ID not in flight" : this.subscribed!.finish(this, seq, this.messageNode(line));
     if (problem !== null) throw nonFatal("E_FIN_FAILED", `FIN ${line.arg(1)} failed ${problem}`);
   }
 
   private req(line: CommandLine): void {
     const seq = this.messageCommand(line, "REQ", 3);
-    const node = parsedNode;
     let ms = parseBase10(line.buf, line.argStart[2], line.argEnd[2]);
     if (ms < 0) throw fatal("E_INVALID", `REQ could not parse timeout ${line.arg(2)}`);
     const max = this.nsqd.options.maxReqTimeout;
@@ -641,21 +673,21 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
       this.nsqd.logger.info(`PROTOCOL(V2): [${this}] REQ timeout ${ms} out of range 0-${max}. Setting to ${max}`);
       ms = max;
     }
-    const problem = seq < 0 ? "ID not in flight" : this.channel!.requeue(this, seq, node, ms);
+    const problem = seq < 0 ? "ID not in flight" : this.subscribed!.requeue(this, seq, this.messageNode(line), ms);
     if (problem !== null) throw nonFatal("E_REQ_FAILED", `REQ ${line.arg(1)} failed ${problem}`);
   }
 
   private touch(line: CommandLine): void {
     const seq = this.messageCommand(line, "TOUCH", 2);
     const problem =
-      seq < 0 ? "ID not in flight" : this.channel!.touch(this, seq, parsedNode, this.nsqd.options.maxMsgTimeout);
+      seq < 0 ? "ID not in flight" : this.subscribed!.touch(this, seq, this.messageNode(line), this.nsqd.options.maxMsgTimeout);
     if (problem !== null) throw nonFatal("E_TOUCH_FAILED", `TOUCH ${line.arg(1)} failed ${problem}`);
   }
 
   private cls(): void {
-    if (this.state !== ClientState.Subscribed) throw fatal("E_INVALID", "cannot CLS in current state");
-    this.readyCount = 0;
-    this.state = ClientState.Closing;
+    if (this.protocolState !== ClientState.Subscribed) throw fatal("E_INVALID", "cannot CLS in current state");
+    this.ready = 0;
+    this.protocolState = ClientState.Closing;
     this.respond(FRAME_CLOSE_WAIT);
   }
 }

@@ -1,4 +1,5 @@
 import type { NsqdOptions } from "../core/options.ts";
+import { fatal } from "../protocol/errors.ts";
 
 /** The IDENTIFY body fields nsqd reads; absent fields keep their zero value, as in Go. */
 export interface IdentifyData {
@@ -128,22 +129,24 @@ export function defaultClientSettings(opts: NsqdOptions): ClientSettings {
   };
 }
 
+const invalid = (what: string) => fatal("E_BAD_BODY", `IDENTIFY ${what} is invalid`);
+
 /**
  * Applies the negotiable values with nsqd's rules (-1 disables, 0 keeps the
- * default, anything else must be within the configured limits). Returns the error
- * text nsqd uses for the first invalid value, or null.
+ * default, anything else must be within the configured limits). Throws nsqd's
+ * E_BAD_BODY for the first invalid value.
  */
-export function applyIdentify(settings: ClientSettings, data: IdentifyData, opts: NsqdOptions): string | null {
+export function applyIdentify(settings: ClientSettings, data: IdentifyData, opts: NsqdOptions): void {
   const hb = data.heartbeat_interval;
   if (hb === -1) settings.heartbeatInterval = 0;
   else if (hb >= 1000 && hb <= opts.maxHeartbeatInterval) settings.heartbeatInterval = hb;
-  else if (hb !== 0) return `heartbeat interval (${hb}) is invalid`;
+  else if (hb !== 0) throw invalid(`heartbeat interval (${hb})`);
 
   const timeout = data.output_buffer_timeout;
   if (timeout === -1) settings.outputBufferTimeout = 0;
   else if (timeout >= opts.minOutputBufferTimeout && timeout <= opts.maxOutputBufferTimeout) {
     settings.outputBufferTimeout = timeout;
-  } else if (timeout !== 0) return `output buffer timeout (${timeout}) is invalid`;
+  } else if (timeout !== 0) throw invalid(`output buffer timeout (${timeout})`);
 
   const size = data.output_buffer_size;
   if (size === -1) {
@@ -151,14 +154,13 @@ export function applyIdentify(settings: ClientSettings, data: IdentifyData, opts
     settings.outputBufferSize = 1;
     settings.outputBufferTimeout = 0;
   } else if (size >= 64 && size <= opts.maxOutputBufferSize) settings.outputBufferSize = size;
-  else if (size !== 0) return `output buffer size (${size}) is invalid`;
+  else if (size !== 0) throw invalid(`output buffer size (${size})`);
 
   const rate = data.sample_rate;
-  if (rate < 0 || rate > 99) return `sample rate (${rate}) is invalid`;
+  if (rate < 0 || rate > 99) throw invalid(`sample rate (${rate})`);
   settings.sampleRate = rate;
 
   const msgTimeout = data.msg_timeout;
   if (msgTimeout >= 1000 && msgTimeout <= opts.maxMsgTimeout) settings.msgTimeout = msgTimeout;
-  else if (msgTimeout !== 0) return `msg timeout (${msgTimeout}) is invalid`;
-  return null;
+  else if (msgTimeout !== 0) throw invalid(`msg timeout (${msgTimeout})`);
 }

@@ -112,19 +112,7 @@ export class TcpServer implements ClientHost {
 
   private tick(): void {
     const now = Date.now();
-    for (const client of this.clients) {
-      const interval = client.settings.heartbeatInterval;
-      if (interval <= 0) continue;
-      if (now - client.lastReadAt > interval * 2) {
-        this.nsqd.logger.error(`PROTOCOL(V2): [${client}] failed to read command - no data within ${interval * 2}ms`);
-        client.close();
-        continue;
-      }
-      if (now >= client.nextHeartbeatAt) {
-        client.nextHeartbeatAt = now + interval;
-        client.sendHeartbeat();
-      }
-    }
+    for (const client of this.clients) client.tick(now);
   }
 
   /** Stops accepting and closes every connection. */

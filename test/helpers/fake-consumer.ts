@@ -1,5 +1,5 @@
 import type { Channel } from "../../src/core/channel.ts";
-import type { Consumer, Delivery } from "../../src/core/message.ts";
+import type { Delivery, Subscriber } from "../../src/core/message.ts";
 import type { ClientStats } from "../../src/schemas/nsqd-stats.ts";
 
 const decoder = new TextDecoder();
@@ -16,7 +16,7 @@ export interface Received {
  * A subscriber of a channel in this process, without sockets: it takes up to
  * `rdy` messages at a time and keeps what it received for the test to answer.
  */
-export class FakeConsumer implements Consumer {
+export class FakeConsumer implements Subscriber {
   private static nextId = 1;
   readonly id = FakeConsumer.nextId++;
   readonly sampleRate = 0;

@@ -3,7 +3,7 @@
  * gives it and exposes every frame the server sends, in order.
  */
 import type { Socket } from "bun";
-import { FrameDecoder, decodeMessage, type ReceivedMessage } from "../../src/protocol/frame-decoder.ts";
+import { FrameDecoder, decodeMessageFrame, type MessageFrame } from "../../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE, writeUint32BE } from "../../src/protocol/frames.ts";
 
 export interface TestFrame {
@@ -157,10 +157,10 @@ export class RawClient {
     return f.text;
   }
 
-  async message(timeoutMs?: number): Promise<ReceivedMessage> {
+  async message(timeoutMs?: number): Promise<MessageFrame> {
     const f = await this.frame(timeoutMs);
     if (f.type !== FRAME_TYPE_MESSAGE) throw new Error(`expected a message, got type ${f.type}: ${f.text}`);
-    return decodeMessage(f.data);
+    return decodeMessageFrame(f.data);
   }
 
   /** Resolves once `count` heartbeats have arrived in total. */
@@ -230,4 +230,3 @@ export class RawClient {
   }
 }
 
-export { decodeMessage };

@@ -4,7 +4,7 @@
  * restart each comes back, and never before its time.
  */
 import { describe, expect, test } from "bun:test";
-import type { ReceivedMessage } from "../../src/protocol/frame-decoder.ts";
+import type { MessageFrame } from "../../src/protocol/frame-decoder.ts";
 import type { RawClient } from "../helpers/raw-client.ts";
 import { nsqdProcesses } from "../helpers/nsqd-processes.ts";
 import type { NsqdProcess } from "../helpers/process.ts";
@@ -38,8 +38,8 @@ async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<v
 }
 
 /** Receives messages until `count` arrived, FINs each, and notes when each body came. */
-async function receive(c: RawClient, count: number, timeoutMs: number): Promise<Map<string, { at: number; m: ReceivedMessage }>> {
-  const got = new Map<string, { at: number; m: ReceivedMessage }>();
+async function receive(c: RawClient, count: number, timeoutMs: number): Promise<Map<string, { at: number; m: MessageFrame }>> {
+  const got = new Map<string, { at: number; m: MessageFrame }>();
   while (got.size < count) {
     const m = await c.message(timeoutMs);
     got.set(text(m.body), { at: Date.now(), m });
@@ -62,7 +62,7 @@ describe("kill -9 with --mem-queue-size=0 --sync-every=1", () => {
     p.dpub("states", 2500, "deferred");
     expect(await p.response()).toBe("OK");
     c.rdy(4);
-    const held = new Map<string, ReceivedMessage>();
+    const held = new Map<string, MessageFrame>();
     for (let i = 0; i < 4; i++) {
       const m = await c.message();
       held.set(text(m.body), m);

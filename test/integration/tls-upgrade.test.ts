@@ -108,7 +108,7 @@ describe("nsqjs over TLS", () => {
     const { received, reader } = await nsqjsRoundTrip(s, "tls_plain", { tls: true, ca: pem(certs.caCert) }, 40);
     expect(received.length).toBe(40);
     expect(reader.tls).toBe(true);
-    expect(reader.socket.getTLSVersion()).toBe("TLSv1.3");
+    expect(reader.tlsSession()?.version).toBe("TLSv1.3");
   });
 
   test("TLS + snappy", async () => {

@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { ClientError } from "../../src/protocol/errors.ts";
-import { FrameDecoder, decodeMessage } from "../../src/protocol/frame-decoder.ts";
+import { FrameDecoder, decodeMessageFrame } from "../../src/protocol/frame-decoder.ts";
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE, encodeFrame, writeUint32BE, writeUint64BE } from "../../src/protocol/frames.ts";
 import { goQuote } from "../../src/protocol/go-quote.ts";
 import {
   MAX_NODE_ID,
   MAX_SEQUENCE,
   formatMessageId,
-  parseMessageId,
-  parsedNode,
+  parseMessageNode,
+  parseMessageSequence,
   writeMessageId,
 } from "../../src/protocol/message-id.ts";
 import { decodeMpub } from "../../src/protocol/mpub.ts";
@@ -60,8 +60,8 @@ describe("message ids", () => {
       for (const seq of edgeSequences) {
         const id = formatMessageId(node, seq);
         expect(id).toBe(expectedId(node, seq));
-        expect(parseMessageId(bytes(id), 0)).toBe(seq);
-        expect(parsedNode).toBe(node);
+        expect(parseMessageSequence(bytes(id), 0)).toBe(seq);
+        expect(parseMessageNode(bytes(id), 0)).toBe(node);
       }
     }
     expect(formatMessageId(MAX_NODE_ID, MAX_SEQUENCE)).toBe("ffdfffffffffffff");
@@ -83,8 +83,8 @@ describe("message ids", () => {
         // nothing written outside the 16 bytes
         expect(buf.subarray(0, pos).every((b) => b === 0x2a), what).toBe(true);
         expect(buf.subarray(pos + 16).every((b) => b === 0x2a), what).toBe(true);
-        expect(parseMessageId(buf, pos), what).toBe(seq);
-        expect(parsedNode, what).toBe(node);
+        expect(parseMessageSequence(buf, pos), what).toBe(seq);
+        expect(parseMessageNode(buf, pos), what).toBe(node);
       }
     });
   }
@@ -96,11 +96,11 @@ describe("message ids", () => {
       [0, 0xfedcba98],
     ]) {
       const id = formatMessageId(node, seq);
-      expect(parseMessageId(bytes(id.toUpperCase()), 0)).toBe(seq);
-      expect(parsedNode).toBe(node);
+      expect(parseMessageSequence(bytes(id.toUpperCase()), 0)).toBe(seq);
+      expect(parseMessageNode(bytes(id.toUpperCase()), 0)).toBe(node);
       const mixed = [...id].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c)).join("");
-      expect(parseMessageId(bytes(mixed), 0)).toBe(seq);
-      expect(parsedNode).toBe(node);
+      expect(parseMessageSequence(bytes(mixed), 0)).toBe(seq);
+      expect(parseMessageNode(bytes(mixed), 0)).toBe(node);
     }
   });
 
@@ -110,25 +110,25 @@ describe("message ids", () => {
     for (const bad of ["/", ":", "@", "G", "`", "g", " ", "\x00", "\xff", "-", "+", "x"]) {
       for (let i = 0; i < 16; i++) {
         const text = id.slice(0, i) + bad + id.slice(i + 1);
-        expect(parseMessageId(latin1(text), 0), JSON.stringify(text)).toBe(-1);
+        expect(parseMessageSequence(latin1(text), 0), JSON.stringify(text)).toBe(-1);
       }
     }
   });
 
   test("an id with bit 21 of its high word set is rejected", () => {
-    expect(parseMessageId(bytes("0020000000000000"), 0)).toBe(-1);
-    expect(parseMessageId(bytes("ffffffffffffffff"), 0)).toBe(-1);
-    expect(parseMessageId(bytes("FFFFFFFFFFFFFFFF"), 0)).toBe(-1);
-    expect(parseMessageId(bytes("0030000000000001"), 0)).toBe(-1);
+    expect(parseMessageSequence(bytes("0020000000000000"), 0)).toBe(-1);
+    expect(parseMessageSequence(bytes("ffffffffffffffff"), 0)).toBe(-1);
+    expect(parseMessageSequence(bytes("FFFFFFFFFFFFFFFF"), 0)).toBe(-1);
+    expect(parseMessageSequence(bytes("0030000000000001"), 0)).toBe(-1);
     // the neighbouring bits are fine
-    expect(parseMessageId(bytes("0040000000000000"), 0)).toBe(0);
-    expect(parsedNode).toBe(1);
-    expect(parseMessageId(bytes("001fffffffffffff"), 0)).toBe(MAX_SEQUENCE);
-    expect(parsedNode).toBe(0);
+    expect(parseMessageSequence(bytes("0040000000000000"), 0)).toBe(0);
+    expect(parseMessageNode(bytes("0040000000000000"), 0)).toBe(1);
+    expect(parseMessageSequence(bytes("001fffffffffffff"), 0)).toBe(MAX_SEQUENCE);
+    expect(parseMessageNode(bytes("001fffffffffffff"), 0)).toBe(0);
     const rand = mulberry32(99);
     for (let i = 0; i < 1000; i++) {
       const id = (BigInt(Math.floor(rand() * 1024)) << 54n) | BigInt(randomSequence(rand)) | (1n << 53n);
-      expect(parseMessageId(bytes(id.toString(16).padStart(16, "0")), 0)).toBe(-1);
+      expect(parseMessageSequence(bytes(id.toString(16).padStart(16, "0")), 0)).toBe(-1);
     }
   });
 });
@@ -142,10 +142,15 @@ describe("decodeMpub", () => {
   }
 
   function decodeError(body: Uint8Array, maxMsg = MAX_MSG, maxBody = MAX_BODY): ClientError {
-    const r = decodeMpub(body, maxMsg, maxBody, []);
-    if (!(r instanceof ClientError)) throw new Error(`expected an error, got count ${r}`);
-    expect(r.fatal).toBe(true);
-    return r;
+    let count: number;
+    try {
+      count = decodeMpub(body, maxMsg, maxBody, []);
+    } catch (err) {
+      if (!(err instanceof ClientError)) throw err;
+      expect(err.fatal).toBe(true);
+      return err;
+    }
+    throw new Error(`expected an error, got count ${count}`);
   }
 
   /** The messages that `spans` (offset, length pairs) point at in `body`. */
@@ -493,9 +498,9 @@ describe("FrameDecoder", () => {
     });
   }
 
-  test("decodeMessage reads the message header", () => {
+  test("decodeMessageFrame reads the message header", () => {
     const data = messageFrameData(1_700_000_000_123_456_768, 258, "0123456789abcdef", bytes("body"));
-    const m = decodeMessage(data);
+    const m = decodeMessageFrame(data);
     expect(m.timestamp).toBe(1_700_000_000_123_456_768);
     expect(m.attempts).toBe(258);
     expect(m.id).toBe("0123456789abcdef");

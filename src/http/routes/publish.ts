@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { PublishError, type Topic } from "../../core/topic.ts";
+import { ClientError } from "../../protocol/errors.ts";
 import { decodeMpub } from "../../protocol/mpub.ts";
 import { readBodyLimited } from "../body.ts";
 import type { HttpContext } from "../context.ts";
@@ -101,9 +102,13 @@ export function publishRoutes(ctx: HttpContext) {
             return put(topic, body, splitLines(body, maxMsgSize), 0);
           }
           const spans: number[] = [];
-          const count = decodeMpub(body, maxMsgSize, maxBodySize, spans);
-          // nsqd answers 413 with the TCP error code minus its "E_"
-          if (typeof count !== "number") throw new HttpError(413, count.code.slice(2));
+          try {
+            decodeMpub(body, maxMsgSize, maxBodySize, spans);
+          } catch (err) {
+            // nsqd answers 413 with the TCP error code minus its "E_"
+            if (err instanceof ClientError) throw new HttpError(413, err.code.slice(2));
+            throw err;
+          }
           return put(topic, body, spans, 0);
         },
         false,
