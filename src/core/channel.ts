@@ -6,11 +6,9 @@ import { InFlightTable } from "./in-flight.ts";
 import { RingBuffer } from "../ringbuffer/ring-buffer.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Delivery, type MessageData, type Subscriber } from "./message.ts";
+import { NOT_IN_FLIGHT, NOT_OWNER, Refusal } from "./refusal.ts";
 import type { Topic } from "./topic.ts";
 
-/** Why a FIN, REQ or TOUCH could not be applied (nsqd's wording). */
-export const NOT_IN_FLIGHT = "ID not in flight";
-export const NOT_OWNER = "client does not own message";
 
 /**
  * A channel reads its topic's shared memory queue by position (`cursor`) and keeps
@@ -298,24 +296,22 @@ export class Channel {
     if (d.diskKey >= 0) this.disk!.finish(d.diskKey);
   }
 
-  /** Finds a message this consumer holds, or returns why not. */
-  private owned(consumer: Subscriber, sequence: number, node: number): Delivery | string {
+  /** Finds a message this consumer holds; a Refusal says why not. */
+  private owned(consumer: Subscriber, sequence: number, node: number): Delivery {
     const d = this.inFlight.get(sequence);
-    if (d === undefined || d.node !== node) return NOT_IN_FLIGHT;
-    if (d.consumer !== consumer) return NOT_OWNER;
+    if (d === undefined || d.node !== node) throw new Refusal(NOT_IN_FLIGHT);
+    if (d.consumer !== consumer) throw new Refusal(NOT_OWNER);
     return d;
   }
 
-  /** FIN: returns null, or the reason it failed. */
-  finish(consumer: Subscriber, sequence: number, node: number): string | null {
+  /** FIN (a Refusal when the consumer does not hold the message). */
+  finish(consumer: Subscriber, sequence: number, node: number): void {
     const d = this.owned(consumer, sequence, node);
-    if (typeof d === "string") return d;
     this.takeOutOfFlight(d);
     if (d.diskKey >= 0) this.disk!.finish(d.diskKey);
     consumer.finished(d);
     if (this.timesFins) this.recordLatency(d.timestamp);
     this.schedulePump();
-    return null;
   }
 
   private recordLatency(timestampNs: number): void {
@@ -324,10 +320,9 @@ export class Channel {
     this.latency.record(timestampNs, now);
   }
 
-  /** REQ: back to the front of the line now, or after delayMs. */
-  requeue(consumer: Subscriber, sequence: number, node: number, delayMs: number): string | null {
+  /** REQ: back to the front of the line now, or after delayMs (a Refusal when not held). */
+  requeue(consumer: Subscriber, sequence: number, node: number, delayMs: number): void {
     const d = this.owned(consumer, sequence, node);
-    if (typeof d === "string") return d;
     this.takeOutOfFlight(d);
     this.requeueCount++;
     consumer.requeued();
@@ -336,16 +331,13 @@ export class Channel {
     if (dueMs > 0) this.defer(d, dueMs);
     else this.requeued.push(d);
     this.schedulePump();
-    return null;
   }
 
-  /** TOUCH: restarts the message's timeout, never past max-msg-timeout after delivery. */
-  touch(consumer: Subscriber, sequence: number, node: number, maxMsgTimeout: number): string | null {
+  /** TOUCH: restarts the message's timeout, never past max-msg-timeout after delivery (a Refusal when not held). */
+  touch(consumer: Subscriber, sequence: number, node: number, maxMsgTimeout: number): void {
     const d = this.owned(consumer, sequence, node);
-    if (typeof d === "string") return d;
     const deadline = Math.min(Date.now() + consumer.msgTimeout, d.deliveredAt + maxMsgTimeout);
     this.inFlight.touch(d, deadline, consumer.msgTimeout);
-    return null;
   }
 
   /**

@@ -3,12 +3,11 @@ import { readMessageRecord, writeMessageRecord } from "./message-record.ts";
 import { MessageRing } from "../ringbuffer/message-ring.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Channel } from "./channel.ts";
+import { Refusal } from "./refusal.ts";
 import { latencyResult, type LatencyResult } from "./e2e-latency.ts";
 import { Delivery, MessageSlot, type MessageData } from "./message.ts";
 import type { NSQD } from "./nsqd.ts";
 
-/** Why a publish was refused; the TCP and HTTP layers add their own error codes. */
-export class PublishError extends Error {}
 
 /** Records moved from the topic's disk queue to its channels per event-loop turn. */
 const DRAIN_BATCH = 1000;
@@ -114,7 +113,7 @@ export class Topic {
    * offset and a length per message) and hands them to the channels. The topic
    * keeps `source`: the caller must not reuse it. Returns false when an ephemeral
    * topic had to drop them (as nsqd, the publisher still gets OK); throws
-   * PublishError when they cannot be stored, and then nothing of them stays.
+   * Refusal when they cannot be stored, and then nothing of them stays.
    *
    * Where they go: a deferred message (DPUB) straight to each channel, on disk;
    * while the topic holds messages itself (no channel yet, paused, or a backlog on
@@ -123,7 +122,7 @@ export class Topic {
    * channel's disk.
    */
   publish(source: Uint8Array, spans: readonly number[], count: number, deferMs: number): boolean {
-    if (this.deleted) throw new PublishError("exiting");
+    if (this.deleted) throw new Refusal("exiting");
     const channels = this.channelList;
     const holding = channels.length === 0 || this.paused || this.discovering || this.backendDepth > 0;
     let route: Route;
@@ -159,7 +158,7 @@ export class Topic {
 
   /**
    * Writes messages to disk as one unit (see DiskStore.beginUnit): all of them
-   * are stored, or none and PublishError is thrown. Returns their body bytes.
+   * are stored, or none and Refusal is thrown. Returns their body bytes.
    */
   private store(
     route: Route,
@@ -194,7 +193,7 @@ export class Topic {
     } catch (err) {
       store.abortUnit();
       slot.forget();
-      throw new PublishError(`disk write failed - ${(err as Error).message}`);
+      throw new Refusal(`disk write failed - ${(err as Error).message}`);
     }
     if (route === Route.ChannelsDeferred) {
       // a DPUB is one message, so each channel's last record is this one
@@ -215,7 +214,7 @@ export class Topic {
    * Ensures the memory queue can take `count` more messages: lets go of what every
    * channel has read, then makes the channels furthest behind move their oldest
    * messages to disk (ephemeral ones drop them), as one unit: if the disk refuses,
-   * nothing moved and PublishError is thrown. False only when `count` exceeds the
+   * nothing moved and Refusal is thrown. False only when `count` exceeds the
    * memory limit itself (e.g. --mem-queue-size=0).
    */
   private makeRoom(count: number): boolean {
@@ -234,7 +233,7 @@ export class Topic {
     } catch (err) {
       store.abortUnit();
       this.slot.forget();
-      throw new PublishError(`disk write failed - ${(err as Error).message}`);
+      throw new Refusal(`disk write failed - ${(err as Error).message}`);
     }
     this.slot.forget();
     for (let c = 0; c < channels.length; c++) channels[c].acceptSpill(keepFrom);

@@ -7,7 +7,8 @@ import type { Delivery, Subscriber } from "../core/message.ts";
 import type { ClientStats } from "../schemas/nsqd-stats.ts";
 import { VERSION } from "../common/version.ts";
 import type { NSQD } from "../core/nsqd.ts";
-import { PublishError, type Topic } from "../core/topic.ts";
+import { NOT_IN_FLIGHT, Refusal } from "../core/refusal.ts";
+import type { Topic } from "../core/topic.ts";
 import { CommandParser, bytesToString, type CommandHandler, type CommandLine } from "../protocol/command-parser.ts";
 import { ClientError, fatal, nonFatal } from "../protocol/errors.ts";
 import { FRAME_OK, FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, HEARTBEAT, MAGIC_V2, MESSAGE_ID_LENGTH, encodeFrame } from "../protocol/frames.ts";
@@ -546,8 +547,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
     try {
       topic.publish(source, spans, count, deferMs);
     } catch (err) {
-      if (err instanceof PublishError) throw fatal(code, `${cmd} failed ${err.message}`);
-      throw err;
+      throw refused(err, code, `${cmd} failed`, true);
     }
     this.published.set(name, (this.published.get(name) ?? 0) + count);
     this.respond(FRAME_OK);
@@ -660,8 +660,12 @@ export class ClientV2 implements CommandHandler, Subscriber {
 
   private fin(line: CommandLine): void {
     const seq = this.messageCommand(line, "FIN", 2);
-    const problem = seq < 0 ? "ID not in flight" : this.subscribed!.finish(this, seq, this.messageNode(line));
-    if (problem !== null) throw nonFatal("E_FIN_FAILED", `FIN ${line.arg(1)} failed ${problem}`);
+    try {
+      if (seq < 0) throw new Refusal(NOT_IN_FLIGHT);
+      this.subscribed!.finish(this, seq, this.messageNode(line));
+    } catch (err) {
+      throw refused(err, "E_FIN_FAILED", `FIN ${line.arg(1)} failed`);
+    }
   }
 
   private req(line: CommandLine): void {
@@ -673,15 +677,22 @@ export class ClientV2 implements CommandHandler, Subscriber {
       this.nsqd.logger.info(`PROTOCOL(V2): [${this}] REQ timeout ${ms} out of range 0-${max}. Setting to ${max}`);
       ms = max;
     }
-    const problem = seq < 0 ? "ID not in flight" : this.subscribed!.requeue(this, seq, this.messageNode(line), ms);
-    if (problem !== null) throw nonFatal("E_REQ_FAILED", `REQ ${line.arg(1)} failed ${problem}`);
+    try {
+      if (seq < 0) throw new Refusal(NOT_IN_FLIGHT);
+      this.subscribed!.requeue(this, seq, this.messageNode(line), ms);
+    } catch (err) {
+      throw refused(err, "E_REQ_FAILED", `REQ ${line.arg(1)} failed`);
+    }
   }
 
   private touch(line: CommandLine): void {
     const seq = this.messageCommand(line, "TOUCH", 2);
-    const problem =
-      seq < 0 ? "ID not in flight" : this.subscribed!.touch(this, seq, this.messageNode(line), this.nsqd.options.maxMsgTimeout);
-    if (problem !== null) throw nonFatal("E_TOUCH_FAILED", `TOUCH ${line.arg(1)} failed ${problem}`);
+    try {
+      if (seq < 0) throw new Refusal(NOT_IN_FLIGHT);
+      this.subscribed!.touch(this, seq, this.messageNode(line), this.nsqd.options.maxMsgTimeout);
+    } catch (err) {
+      throw refused(err, "E_TOUCH_FAILED", `TOUCH ${line.arg(1)} failed`);
+    }
   }
 
   private cls(): void {
@@ -690,4 +701,13 @@ export class ClientV2 implements CommandHandler, Subscriber {
     this.protocolState = ClientState.Closing;
     this.respond(FRAME_CLOSE_WAIT);
   }
+}
+
+/**
+ * A core Refusal as the client's error frame (`<prefix> <reason>`, nsqd's
+ * wording); anything else thrown is a bug and goes on up.
+ */
+function refused(err: unknown, code: string, prefix: string, closes = false): unknown {
+  if (!(err instanceof Refusal)) return err;
+  return closes ? fatal(code, `${prefix} ${err.message}`) : nonFatal(code, `${prefix} ${err.message}`);
 }

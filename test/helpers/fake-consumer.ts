@@ -1,5 +1,6 @@
 import type { Channel } from "../../src/core/channel.ts";
 import type { Delivery, Subscriber } from "../../src/core/message.ts";
+import { Refusal } from "../../src/core/refusal.ts";
 import type { ClientStats } from "../../src/schemas/nsqd-stats.ts";
 
 const decoder = new TextDecoder();
@@ -103,7 +104,12 @@ export class FakeConsumer implements Subscriber {
   finishAll(): string[] {
     const bodies: string[] = [];
     for (const m of this.received) {
-      if (this.channel.finish(this, m.sequence, m.node) === null) bodies.push(m.body);
+      try {
+        this.channel.finish(this, m.sequence, m.node);
+        bodies.push(m.body);
+      } catch (err) {
+        if (!(err instanceof Refusal)) throw err; // finished already
+      }
     }
     return bodies;
   }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Logger } from "../../src/common/logger.ts";
 import { NSQD } from "../../src/core/nsqd.ts";
 import { parseNsqdOptions } from "../../src/core/options.ts";
-import { PublishError } from "../../src/core/topic.ts";
+import { Refusal } from "../../src/core/refusal.ts";
 import { segmentWrites } from "../../src/diskqueue/disk-queue.ts";
 import { FakeConsumer } from "../helpers/fake-consumer.ts";
 
@@ -61,7 +61,7 @@ function publish(nsqd: NSQD, topic: string, bodies: string[]): boolean {
     nsqd.getTopic(topic).publish(bytes, spans, bodies.length, 0);
     return true;
   } catch (err) {
-    expect(err).toBeInstanceOf(PublishError);
+    expect(err).toBeInstanceOf(Refusal);
     return false;
   }
 }
@@ -123,7 +123,7 @@ test("a refused DPUB leaves no deferred message behind", () => {
   const channel = topic.getChannel("c");
   failAfter(0);
   const bytes = encoder.encode("later");
-  expect(() => topic.publish(bytes, [0, bytes.length], 1, 60_000)).toThrow(PublishError);
+  expect(() => topic.publish(bytes, [0, bytes.length], 1, 60_000)).toThrow(Refusal);
   segmentWrites.write = write;
   expect(channel.deferredCount).toBe(0);
   topic.publish(bytes, [0, bytes.length], 1, 60_000);

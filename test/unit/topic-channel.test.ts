@@ -7,7 +7,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NOT_IN_FLIGHT, NOT_OWNER } from "../../src/core/channel.ts";
+import { NOT_IN_FLIGHT, NOT_OWNER } from "../../src/core/refusal.ts";
 import { Logger } from "../../src/common/logger.ts";
 import { NSQD } from "../../src/core/nsqd.ts";
 import { parseNsqdOptions } from "../../src/core/options.ts";
@@ -124,12 +124,12 @@ test("REQ puts a message first in line with one more attempt; with a delay it wa
   const c = new FakeConsumer(channel, 1);
   publish(nsqd, "t", ["a", "b"]);
   const a = c.received[0];
-  expect(channel.requeue(c, a.sequence, a.node, 0)).toBeNull();
+  channel.requeue(c, a.sequence, a.node, 0);
   channel.pump(); // FIN and REQ pump once at the end of the task; a test does it at once
   expect(c.received[1]).toMatchObject({ body: "a", attempts: 2 });
   const again = c.received[1];
   const before = Date.now();
-  expect(channel.requeue(c, again.sequence, again.node, 1000)).toBeNull();
+  channel.requeue(c, again.sequence, again.node, 1000);
   channel.pump();
   expect(c.received[2]).toMatchObject({ body: "b", attempts: 1 });
   expect(channel.deferredCount).toBe(1);
@@ -148,13 +148,13 @@ test("an unanswered message times out and comes back; FIN answers only its holde
   const other = new FakeConsumer(channel, 0);
   publish(nsqd, "t", ["m"]);
   const m = holder.received[0];
-  expect(channel.finish(other, m.sequence, m.node)).toBe(NOT_OWNER);
-  expect(channel.finish(holder, m.sequence + 1, m.node)).toBe(NOT_IN_FLIGHT);
+  expect(() => channel.finish(other, m.sequence, m.node)).toThrow(NOT_OWNER);
+  expect(() => channel.finish(holder, m.sequence + 1, m.node)).toThrow(NOT_IN_FLIGHT);
   channel.processTimeouts(Date.now() + 1500);
   expect(channel.timeoutCount).toBe(1);
   expect(holder.timedOutCount).toBe(1);
   expect(holder.received[1]).toMatchObject({ body: "m", attempts: 2 });
-  expect(channel.finish(holder, m.sequence, m.node)).toBeNull();
+  channel.finish(holder, m.sequence, m.node);
   expect(channel.inFlightCount).toBe(0);
 });
 

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
-import { PublishError, type Topic } from "../../core/topic.ts";
+import { Refusal } from "../../core/refusal.ts";
+import type { Topic } from "../../core/topic.ts";
 import { ClientError } from "../../protocol/errors.ts";
 import { decodeMpub } from "../../protocol/mpub.ts";
 import { readBodyLimited } from "../body.ts";
@@ -19,7 +20,7 @@ async function put(topic: Topic, body: Uint8Array, spans: number[], deferMs: num
     try {
       topic.publish(body, spans, count, deferMs);
     } catch (err) {
-      if (!(err instanceof PublishError)) throw err;
+      if (!(err instanceof Refusal)) throw err;
       if (topic.deleted) throw new HttpError(503, "EXITING");
       topic.nsqd.logger.error(`HTTP: publish to TOPIC(${topic.name}) failed - ${err.message}`);
       throw new HttpError(500, "PUB_FAILED");
