@@ -35,8 +35,7 @@ export function crc32c(data: Uint8Array, start = 0, end = data.length): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** The checksum as the framing format stores it: rotated and offset so CRCs of CRCs stay useful. */
-export function maskedCrc32c(data: Uint8Array, start?: number, end?: number): number {
-  const c = crc32c(data, start, end);
+/** A CRC-32C as the framing format stores it: rotated and offset so CRCs of CRCs stay useful. */
+export function maskCrc(c: number): number {
   return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
 }

@@ -106,8 +106,8 @@ export function compressBlock(src: Uint8Array, start: number, end: number, dst: 
   return d;
 }
 
-/** Decompresses one block; throws CodecError when it is malformed or longer than maxLength. */
-export function decompressBlock(src: Uint8Array, maxLength: number): Uint8Array {
+/** The uncompressed length a block announces (its leading varint); throws CodecError when bad or above maxLength. */
+export function blockLength(src: Uint8Array, maxLength: number): number {
   let s = 0;
   let length = 0;
   for (let shift = 0; ; shift += 7) {
@@ -117,6 +117,14 @@ export function decompressBlock(src: Uint8Array, maxLength: number): Uint8Array 
     if (b < 0x80) break;
   }
   if (length > maxLength) throw new CodecError("snappy: block too large");
+  return length;
+}
+
+/** Decompresses one block; throws CodecError when it is malformed or longer than maxLength. */
+export function decompressBlock(src: Uint8Array, maxLength: number): Uint8Array {
+  const length = blockLength(src, maxLength);
+  let s = 0;
+  while (src[s++] >= 0x80); // past the varint blockLength checked
   const dst = new Uint8Array(length);
   let d = 0;
   while (s < src.length) {

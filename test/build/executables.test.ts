@@ -1,7 +1,8 @@
 /**
  * The executables `bun run build` makes, run the way an operator runs them: from
  * a temporary folder with no node_modules, the compiled nsqlookupd, nsqd and
- * nsqadmin form a cluster, the compiled nsq_tail consumes through the lookupd,
+ * nsqadmin form a cluster, the compiled nsq_tail consumes through the lookupd
+ * (over snappy, with the native snappy addon embedded in the executables),
  * and the Swagger UI, uPlot and every nsqadmin asset are served from inside the
  * executables. Builds only these four programs (the rest are built the same way).
  */
@@ -88,15 +89,23 @@ test("the executables run with no node_modules: cluster, nsq_tail through the lo
   const admin = start("nsqadmin", [`--http-address=127.0.0.1:${adminHttp}`, `--lookupd-http-address=127.0.0.1:${lookupdHttp}`]);
   await waitListening(adminHttp!, admin);
 
-  // publish, then consume with the compiled nsq_tail, which finds the nsqd through the lookupd
-  for (const body of ["first", "second"]) {
+  // publish, then consume with the compiled nsq_tail, which finds the nsqd through the lookupd, over snappy
+  // (the native addon embedded in both programs; a body large enough for its block path)
+  const large = `second ${"0123456789abcdef".repeat(256)}`;
+  for (const body of ["first", large]) {
     const res = await fetch(`http://127.0.0.1:${nsqdHttp}/pub?topic=compiled`, { method: "POST", body });
     expect(res.status).toBe(200);
   }
   await eventually(async () => (await lookupProducers(lookupdHttp!, "compiled")).length === 1, "the topic in the lookupd");
-  const tail = await run("nsq_tail", [`--lookupd-http-address=127.0.0.1:${lookupdHttp}`, "--topic=compiled", "-n", "2"]);
+  const tail = await run("nsq_tail", [
+    `--lookupd-http-address=127.0.0.1:${lookupdHttp}`,
+    "--topic=compiled",
+    "-n",
+    "2",
+    "--consumer-opt=snappy,true",
+  ]);
   expect(tail.code).toBe(0);
-  expect(tail.stdout).toBe("first\nsecond\n");
+  expect(tail.stdout).toBe(`first\n${large}\n`);
 
   // the Swagger UI page and the swagger-ui-dist files it loads, byte for byte
   const nsqdOrigin = `http://127.0.0.1:${nsqdHttp}`;

@@ -2,8 +2,9 @@
  * The client as a package: scripts/pack-client.ts packs it (npm pack), and the
  * tarball is installed offline into a fresh Node project and a fresh Bun project,
  * each of which imports { Producer, Consumer } from "bunsq/client", publishes and
- * consumes from an nsqd this test runs, and type-checks a TypeScript file with tsc
- * against the package's own .d.ts files.
+ * consumes from an nsqd this test runs over snappy (the bundled codec: the native
+ * packages are optional peers, not installed there), and type-checks a TypeScript
+ * file with tsc against the package's own .d.ts files.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -39,10 +40,11 @@ async function run(cmd: string[], cwd: string, timeoutMs = 60_000) {
 /** The program both projects run: plain JS that TypeScript also accepts. */
 const APP = `import { Consumer, Producer } from "bunsq/client";
 const [address, topic] = process.argv.slice(2);
-const producer = new Producer(address);
+// snappy on both: the native packages are not installed here, so the bundled codec does it
+const producer = new Producer(address, { snappy: true });
 await producer.multiPublish(topic, ["a", "b", "c"]);
 await producer.stop();
-const consumer = new Consumer(topic, "ch", { maxInFlight: 3 });
+const consumer = new Consumer(topic, "ch", { maxInFlight: 3, snappy: true });
 await consumer.connectToNsqd(address);
 const got = [];
 for await (const m of consumer.messages()) {
@@ -101,6 +103,10 @@ test("the packed client has no runtime dependencies and holds only the client", 
   const pkg = JSON.parse(await run(["tar", "xzOf", tarball, "package/package.json"], dir));
   expect(pkg.name).toBe("bunsq");
   expect(pkg.dependencies).toBeUndefined();
+  // the native snappy packages stay outside the bundle, wanted but not required
+  expect(list).not.toContain(".node");
+  expect(Object.keys(pkg.peerDependencies).sort()).toEqual(["@node-rs/crc32", "snappy"]);
+  expect(pkg.peerDependenciesMeta).toEqual({ snappy: { optional: true }, "@node-rs/crc32": { optional: true } });
 });
 
 test.skipIf(NODE === null || NPM === null)("a fresh Node project installs the tarball offline, runs and type-checks", async () => {

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { inflateRawSync } from "node:zlib";
 import { CodecError } from "../../src/compress/codec.ts";
+import { jsSnappy, snappyEngine } from "../../src/compress/snappy-engine.ts";
 import { SnappyStream } from "../../src/compress/snappy-stream.ts";
 import { DeflateStream } from "../../src/compress/sync-zlib.ts";
 import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
@@ -44,22 +45,44 @@ async function throughStream(stream: NodeJS.ReadWriteStream, input: Uint8Array):
 describe("codecs", () => {
   const inputs = [new Uint8Array(0), new TextEncoder().encode("hi"), sample(200_000), crypto.getRandomValues(new Uint8Array(70_000))];
 
-  test("snappy framing round-trips in pieces and interoperates with snappystream", async () => {
-    for (const input of inputs) {
-      const framed = new SnappyStream().encode(input);
-      const decoded: Uint8Array[] = [];
-      const ours = new SnappyStream();
-      for (let i = 0; i < framed.length; i += 999) ours.decode(framed.subarray(i, i + 999), (b) => decoded.push(b));
-      expect(concat(decoded)).toEqual(input);
-      expect(await throughStream(new TheirUnsnappy(), framed)).toEqual(input);
-      const theirs = await throughStream(new TheirSnappy(), input);
-      const back: Uint8Array[] = [];
-      new SnappyStream().decode(theirs, (b) => back.push(b));
-      expect(concat(back)).toEqual(input);
-    }
-    // repetitive data really compresses
-    expect(new SnappyStream().encode(sample(200_000)).length).toBeLessThan(50_000);
+  test("the native snappy packages load here (they are dependencies), the hand-written codec is the fallback", () => {
+    expect(snappyEngine.name).toBe("native");
+    expect(jsSnappy.name).toBe("js");
   });
+
+  for (const engine of [snappyEngine, jsSnappy]) {
+    const other = engine === jsSnappy ? snappyEngine : jsSnappy;
+    test(`snappy framing (${engine.name}) round-trips in pieces and interoperates with the ${other.name} engine and snappystream`, async () => {
+      for (const input of inputs) {
+        const framed = new SnappyStream(engine).encode(input);
+        for (const reader of [engine, other]) {
+          const decoded: Uint8Array[] = [];
+          const ours = new SnappyStream(reader);
+          for (let i = 0; i < framed.length; i += 999) ours.decode(framed.subarray(i, i + 999), (b) => decoded.push(b));
+          expect(concat(decoded)).toEqual(input);
+        }
+        expect(await throughStream(new TheirUnsnappy(), framed)).toEqual(input);
+        const theirs = await throughStream(new TheirSnappy(), input);
+        const back: Uint8Array[] = [];
+        new SnappyStream(engine).decode(theirs, (b) => back.push(b));
+        expect(concat(back)).toEqual(input);
+      }
+      // repetitive data really compresses
+      expect(new SnappyStream(engine).encode(sample(200_000)).length).toBeLessThan(50_000);
+    });
+
+    test(`corrupt snappy blocks throw CodecError (${engine.name})`, () => {
+      const decode = (bytes: Uint8Array) => () => new SnappyStream(engine).decode(bytes, () => {});
+      // a compressed chunk (CRC 0) whose block announces 60,000 bytes and holds 3
+      const block = [0xe0, 0xd4, 0x03, 0x08, 0x61, 0x62, 0x63];
+      const chunk = concatBytes(new Uint8Array([0xff, 0x06, 0x00, 0x00]), "sNaPpY", new Uint8Array([0x00, 4 + block.length, 0, 0, 0, 0, 0, 0, ...block]));
+      expect(decode(chunk)).toThrow(CodecError);
+      // a large compressed block with its body damaged
+      const framed = new SnappyStream(engine).encode(sample(50_000));
+      for (let i = 30; i < 60; i++) framed[i] ^= 0x5a;
+      expect(decode(framed)).toThrow(CodecError);
+    });
+  }
 
   test("deflate keeps one stream across flushes, readable by zlib", () => {
     const enc = new DeflateStream(6);
