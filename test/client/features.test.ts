@@ -50,7 +50,8 @@ beforeAll(async () => {
   });
   if (NODE !== null) {
     const build = Bun.spawnSync(
-      [process.execPath, "build", SCRIPT, "--target=node", "--format=esm", `--outfile=${join(buildDir, "scenario.mjs")}`],
+      // an output folder, not a file: the native snappy addons are copied beside the bundle
+      [process.execPath, "build", SCRIPT, "--target=node", "--format=esm", `--outdir=${buildDir}`],
       { cwd: ROOT, stderr: "pipe", stdout: "pipe" },
     );
     if (build.exitCode !== 0) throw new Error(`bundling for node failed: ${build.stderr.toString()}`);
@@ -83,7 +84,7 @@ async function scenario(
     count: COUNT,
     config: { dialTimeout: 5000, ...config },
   };
-  const cmd = runtime === "bun" ? [process.execPath, SCRIPT] : [NODE!, join(buildDir, "scenario.mjs")];
+  const cmd = runtime === "bun" ? [process.execPath, SCRIPT] : [NODE!, join(buildDir, "feature-scenario.js")];
   const proc = Bun.spawn([...cmd, JSON.stringify(input)], { cwd: ROOT, stdout: "pipe", stderr: "pipe", timeout: 20_000 });
   t.defer(() => proc.kill());
   const [stdout, stderr, code] = await Promise.all([
