@@ -3,7 +3,8 @@
  * The bench pair, client by runtime: against a fresh nsqd (its own process, data
  * in a temp dir removed at the end), each of bunsq's client and nsqjs, on Bun and
  * on Node, publishes MPUB batches for --runfor (the writer of NSQ's bench_writer)
- * and then consumes that backlog for --runfor (bench_reader), on a fresh topic.
+ * and then consumes that backlog for up to --runfor (bench_reader; the clock stops
+ * when the backlog is drained), on a fresh topic.
  * The four combinations take turns within each of --runs rounds (the machine may
  * be shared: compare within one run); one table of medians is printed at the end.
  * On Node the job script (pair-client.ts) runs bundled for Node, the way
@@ -90,7 +91,8 @@ async function run(o: Options): Promise<number> {
         await fetch(`${base}/channel/create?topic=${topic}&channel=ch`, { method: "POST" });
         const job = { client, topic, channel: "ch", address: `127.0.0.1:${port}`, size: o.size, batchSize: o.batchSize, rdy: o.rdy, runfor: o.runfor, connections: o.connections };
         const pub = await runJob(command, { ...job, role: "writer" });
-        const sub = await runJob(command, { ...job, role: "reader" });
+        // the reader's clock stops when the backlog is drained, so a slow writer does not cap its rate
+        const sub = await runJob(command, { ...job, role: "reader", backlog: pub.messages });
         console.error(`run ${i + 1}: ${client} on ${runtime}: publish ${fmt(rate(pub))}/s, consume ${fmt(rate(sub))}/s`);
         results.get(`${client}/${runtime}`)!.pub.push(rate(pub));
         results.get(`${client}/${runtime}`)!.sub.push(rate(sub));

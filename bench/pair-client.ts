@@ -23,6 +23,8 @@ export interface PairJob {
   rdy: number;
   runfor: number;
   connections: number;
+  /** Readers: the backlog; the clock stops when all of it arrived (before runfor ends). */
+  backlog?: number;
 }
 
 export interface PairResult {
@@ -78,27 +80,48 @@ async function nsqjsWriter(job: PairJob, batch: Uint8Array[]): Promise<PairResul
   });
 }
 
+/** Counts a reader's messages from run() on, until runfor passes or the whole backlog arrived. */
+class ReadCounter {
+  private received = 0;
+  private start = 0;
+  private end = 0;
+  private done: (() => void) | null = null;
+  constructor(private readonly job: PairJob) {}
+
+  add(): void {
+    if (++this.received === this.job.backlog && this.end === 0) {
+      this.end = performance.now();
+      this.done?.();
+    }
+  }
+
+  async run(): Promise<PairResult> {
+    // count from here, as the Go reader does (messages that came with the connection's first RDY included)
+    this.start = performance.now();
+    if (this.end === 0) await Promise.race([sleep(this.job.runfor), new Promise<void>((resolve) => (this.done = resolve))]);
+    const end = this.end === 0 ? performance.now() : this.end;
+    return { messages: this.received, ms: Math.max(end - this.start, 1) };
+  }
+}
+
 async function bunsqReader(job: PairJob): Promise<PairResult> {
-  let received = 0;
+  const counter = new ReadCounter(job);
   const consumers = Array.from(
     { length: job.connections },
-    () => new Consumer(job.topic, job.channel, { maxInFlight: job.rdy, msgTimeout: 3000, handler: () => void received++ }),
+    () => new Consumer(job.topic, job.channel, { maxInFlight: job.rdy, msgTimeout: 3000, handler: () => counter.add() }),
   );
   await Promise.all(consumers.map((c) => c.connectToNsqd(job.address)));
-  received = 0; // count from here, as the Go reader does
-  const start = performance.now();
-  await sleep(job.runfor);
-  const result = { messages: received, ms: performance.now() - start };
+  const result = await counter.run();
   await Promise.all(consumers.map((c) => c.stop(1000)));
   return result;
 }
 
 async function nsqjsReader(job: PairJob): Promise<PairResult> {
-  let received = 0;
+  const counter = new ReadCounter(job);
   const readers = Array.from({ length: job.connections }, () => {
     const r = new Reader(job.topic, job.channel, { nsqdTCPAddresses: [job.address], maxInFlight: job.rdy, messageTimeout: 3000 });
     r.on("message", (msg) => {
-      received++;
+      counter.add();
       msg.finish();
     });
     return r;
@@ -113,10 +136,7 @@ async function nsqjsReader(job: PairJob): Promise<PairResult> {
         }),
     ),
   );
-  received = 0;
-  const start = performance.now();
-  await sleep(job.runfor);
-  const result = { messages: received, ms: performance.now() - start };
+  const result = await counter.run();
   for (const r of readers) r.close();
   return result;
 }
