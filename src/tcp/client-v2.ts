@@ -23,6 +23,7 @@ import { ClientUpgrades, type Compression } from "./client-upgrades.ts";
 import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
 import type { CompressedTransport } from "./compressed-transport.ts";
 import { OutputBuffer } from "./output-buffer.ts";
+import type { RelayOpener, SubscriberRelay } from "./relay-hook.ts";
 import type { TlsSettings } from "./tls.ts";
 
 /** Client states, numbered as nsqd reports them in /stats. */
@@ -72,6 +73,8 @@ export interface ClientHost {
   readonly tlsHandlers: SocketHandler<ClientV2>;
   /** Set with --auth-http-address: clients must AUTH. */
   readonly auth: AuthServers | null;
+  /** Set in a worker of `--workers=N`: subscribers get their siblings' messages too. */
+  readonly relays: RelayOpener | null;
   closed(client: ClientV2): void;
 }
 
@@ -109,6 +112,8 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   featureNegotiation = false;
 
   channel: Channel | null = null;
+  /** The channel's messages of sibling workers (`--workers=N`); null otherwise. */
+  relay: SubscriberRelay | null = null;
   readyCount = 0;
   inFlightCount = 0;
   messageCount = 0;
@@ -198,6 +203,8 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
       this.channel = null;
       channel.removeConsumer(this);
     }
+    this.relay?.close();
+    this.relay = null;
     this.host.closed(this);
     this.nsqd.logger.info(`PROTOCOL(V2): [${this}] exiting ioloop`);
   }
@@ -300,7 +307,8 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   }
 
   isReady(): boolean {
-    return this.state === ClientState.Subscribed && !this.blocked && !this.closed && this.inFlightCount < this.readyCount;
+    const ready = this.relay === null ? this.readyCount : this.relay.localReady;
+    return this.state === ClientState.Subscribed && !this.blocked && !this.closed && this.inFlightCount < ready;
   }
 
   send(d: Delivery): void {
@@ -599,6 +607,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     this.channel = channel;
     this.state = ClientState.Subscribed;
     this.respond(FRAME_OK);
+    this.relay = this.host.relays?.open(this, topicName, channelName) ?? null;
   }
 
   private rdy(line: CommandLine): void {
@@ -612,6 +621,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     const max = this.nsqd.options.maxRdyCount;
     if (count > max) throw fatal("E_INVALID", `RDY count ${count} out of range 0-${max}`);
     this.readyCount = count;
+    this.relay?.ready(count);
     this.channel!.pump();
   }
 
@@ -625,8 +635,15 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
     return parseMessageId(line.buf, line.argStart[1]);
   }
 
+  /** A message command for a sibling worker's message goes to it (true), or is handled here. */
+  private relayed(seq: number, line: CommandLine): boolean {
+    if (seq < 0 || this.relay === null || parsedNode === this.nsqd.ids.node) return false;
+    return this.relay.forward(parsedNode, line.buf.subarray(line.argStart[0], line.argEnd[line.argc - 1]));
+  }
+
   private fin(line: CommandLine): void {
     const seq = this.messageCommand(line, "FIN", 2);
+    if (this.relayed(seq, line)) return;
     const problem = seq < 0 ? "ID not in flight" : this.channel!.finish(this, seq, parsedNode);
     if (problem !== null) throw nonFatal("E_FIN_FAILED", `FIN ${line.arg(1)} failed ${problem}`);
   }
@@ -634,6 +651,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   private req(line: CommandLine): void {
     const seq = this.messageCommand(line, "REQ", 3);
     const node = parsedNode;
+    if (this.relayed(seq, line)) return;
     let ms = parseBase10(line.buf, line.argStart[2], line.argEnd[2]);
     if (ms < 0) throw fatal("E_INVALID", `REQ could not parse timeout ${line.arg(2)}`);
     const max = this.nsqd.options.maxReqTimeout;
@@ -647,6 +665,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
 
   private touch(line: CommandLine): void {
     const seq = this.messageCommand(line, "TOUCH", 2);
+    if (this.relayed(seq, line)) return;
     const problem =
       seq < 0 ? "ID not in flight" : this.channel!.touch(this, seq, parsedNode, this.nsqd.options.maxMsgTimeout);
     if (problem !== null) throw nonFatal("E_TOUCH_FAILED", `TOUCH ${line.arg(1)} failed ${problem}`);
@@ -655,6 +674,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   private cls(): void {
     if (this.state !== ClientState.Subscribed) throw fatal("E_INVALID", "cannot CLS in current state");
     this.readyCount = 0;
+    this.relay?.ready(0);
     this.state = ClientState.Closing;
     this.respond(FRAME_CLOSE_WAIT);
   }

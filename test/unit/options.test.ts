@@ -87,6 +87,7 @@ describe("defaults (NSQ 1.3 nsqd)", () => {
     maxDeflateLevel: 6,
     snappy: true,
     maxConnections: 0,
+    workers: 1,
   };
 
   test("every default", () => {
@@ -279,6 +280,7 @@ describe("argv", () => {
       maxDeflateLevel: 9,
       snappy: false,
       maxConnections: 1000,
+      workers: 1,
     });
   });
 
