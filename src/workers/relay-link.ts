@@ -68,6 +68,8 @@ export class RelayLink {
   private reported = false;
   /** Messages received and not yet finished or requeued through this link (an estimate: sibling timeouts are not seen). */
   inFlight = 0;
+  /** Brought messages since the last RDY share (see Relay.share). */
+  busy = false;
   /** Last message or command on this link, ms. */
   lastActivity = Date.now();
 
@@ -198,6 +200,7 @@ export class RelayLink {
       if (type === FRAME_TYPE_MESSAGE) {
         if (runStart < 0) runStart = p;
         this.inFlight++;
+        this.busy = true;
         p += 4 + size;
         continue;
       }

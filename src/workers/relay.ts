@@ -6,10 +6,11 @@
  * timestamp and attempts). FIN / REQ / TOUCH of a sibling's message (its node
  * id says which) go back over that link.
  *
- * RDY is shared out as a go-nsq consumer shares max-in-flight over its
- * connections: with RDY >= sources each gets RDY / sources (the local share gets
- * the remainder); with fewer credits than sources, the credits rotate between
- * sources, moving on once the sources holding them have nothing in flight.
+ * RDY is shared out over the sources (this worker and each sibling) as a
+ * go-nsq consumer shares max-in-flight over connections, but every 25 ms and
+ * following the messages: credits go where messages are (see Relay.share), so a
+ * subscriber whose channel has messages on one worker only still gets its whole
+ * RDY's worth in flight, and never more than its RDY in total.
  */
 import type { Logger } from "../common/logger.ts";
 import type { ClientV2 } from "../tcp/client-v2.ts";
@@ -17,8 +18,10 @@ import type { RelayOpener, SubscriberRelay } from "../tcp/relay-hook.ts";
 import type { WorkerPeers } from "./peers.ts";
 import { RelayLink, type LinkOwner } from "./relay-link.ts";
 
-/** How often credits rotate when RDY is smaller than the number of sources. */
-const ROTATE_MS = 50;
+/** How often RDY shares are given out again. */
+const SHARE_MS = 25;
+/** Every this many shares, idle links get a credit each (if free) to find out whether their sibling has messages. */
+const PROBE_EVERY = 4;
 /** Reconnect delays of a link whose sibling went away (it may be restarting). */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
@@ -30,10 +33,14 @@ export const RELAY_AGENT_MARK = "bunsq-relay for ";
 
 export class RelayHub implements RelayOpener {
   private readonly relays = new Set<Relay>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private ticks = 0;
 
   constructor(
     readonly peers: WorkerPeers,
     readonly logger: Logger,
+    /** --msg-timeout, the same on every worker. */
+    readonly defaultMsgTimeout: number,
   ) {
     peers.onChange(() => {
       for (const relay of this.relays) relay.connectLinks();
@@ -45,11 +52,21 @@ export class RelayHub implements RelayOpener {
     const relay = new Relay(this, client, topic, channel);
     this.relays.add(relay);
     relay.connectLinks();
+    this.timer ??= setInterval(() => this.shareAll(), SHARE_MS);
     return relay;
+  }
+
+  private shareAll(): void {
+    const probe = ++this.ticks % PROBE_EVERY === 0;
+    for (const relay of this.relays) relay.share(probe);
   }
 
   forget(relay: Relay): void {
     this.relays.delete(relay);
+    if (this.relays.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
   }
 
   close(): void {
@@ -65,8 +82,7 @@ class Relay implements SubscriberRelay, LinkOwner {
   private readonly links = new Map<number, RelayLink>();
   private readonly retries = new Map<number, number>();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private rotateTimer: ReturnType<typeof setInterval> | null = null;
-  /** Where the window of credits starts when they rotate (0: local, then links in index order). */
+  /** The idle link probed next. */
   private turn = 0;
 
   constructor(
@@ -91,7 +107,8 @@ class Relay implements SubscriberRelay, LinkOwner {
         clientId: c.clientId,
         hostname: c.hostname,
         userAgent: `${RELAY_AGENT_MARK}${c.remoteAddress} (worker ${peers.self})`,
-        msgTimeout: c.settings.msgTimeout,
+        // 0 keeps the sibling's --msg-timeout (the same option), which IDENTIFY could not set below 1 s
+        msgTimeout: c.settings.msgTimeout === this.hub.defaultMsgTimeout ? 0 : c.settings.msgTimeout,
         sampleRate: c.settings.sampleRate,
       });
     }
@@ -116,7 +133,6 @@ class Relay implements SubscriberRelay, LinkOwner {
     this.closed = true;
     this.hub.forget(this);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.stopRotating();
     for (const link of this.links.values()) link.close();
     this.links.clear();
   }
@@ -158,44 +174,50 @@ class Relay implements SubscriberRelay, LinkOwner {
     return out.sort((a, b) => a.index - b.index);
   }
 
-  private share(): void {
+  /**
+   * Gives out the subscriber's RDY: each source keeps what it has in flight, and
+   * the free credits go to the sources that have messages (local: its channel
+   * has some waiting; a link: it brought some lately). With no such source they
+   * are spread evenly, and on a probe tick an idle link gets one first, so a
+   * sibling whose messages start to arrive is noticed.
+   */
+  share(probe = false): void {
     if (this.closed) return;
     const links = this.upLinks();
-    const sources = links.length + 1;
     const r = this.requested;
-    if (r === 0 || r >= sources) {
-      this.stopRotating();
-      const base = Math.floor(r / sources);
-      for (const link of links) link.ready(base);
-      this.setLocal(r - base * links.length);
-      return;
+    if (links.length === 0 || r === 0) {
+      for (const link of links) link.ready(0);
+      return this.setLocal(r);
     }
-    // fewer credits than sources: a window of `r` sources holds one each
-    this.turn %= sources;
-    const holds = (source: number) => (source - this.turn + sources) % sources < r;
-    this.setLocal(holds(0) ? 1 : 0);
-    links.forEach((link, i) => link.ready(holds(i + 1) ? 1 : 0));
-    this.rotateTimer ??= setInterval(() => this.rotate(), ROTATE_MS);
-  }
-
-  /** Moves the credits on when every source holding one has nothing in flight. */
-  private rotate(): void {
-    const links = this.upLinks();
-    const sources = links.length + 1;
-    const r = this.requested;
-    if (r === 0 || r >= sources) return this.stopRotating();
     const now = Date.now();
-    for (let k = 0; k < r; k++) {
-      const source = (this.turn + k) % sources;
-      if (source === 0 ? this.client.inFlightCount > 0 : !idle(links[source - 1], now, this.client.settings.msgTimeout)) return;
+    const msgTimeout = this.client.settings.msgTimeout;
+    const localHeld = this.client.inFlightCount;
+    let free = r - localHeld;
+    for (const link of links) free -= heldBy(link, now, msgTimeout);
+    if (free < 0) free = 0;
+    const extra = new Array<number>(links.length + 1).fill(0);
+    if (probe) {
+      for (let k = 0; k < links.length && free > 0; k++) {
+        const i = (this.turn + k) % links.length;
+        if (links[i].busy) continue;
+        extra[i + 1]++;
+        free--;
+      }
+      this.turn = (this.turn + 1) % links.length;
     }
-    this.turn = (this.turn + r) % sources;
-    this.share();
-  }
-
-  private stopRotating(): void {
-    if (this.rotateTimer !== null) clearInterval(this.rotateTimer);
-    this.rotateTimer = null;
+    const wanting: number[] = [];
+    const channel = this.client.channel;
+    if (channel !== null && channel.depth > 0) wanting.push(0);
+    links.forEach((link, i) => {
+      if (link.busy) wanting.push(i + 1);
+    });
+    const to = wanting.length > 0 ? wanting : extra.map((_, i) => i);
+    const each = Math.floor(free / to.length);
+    for (const i of to) extra[i] += each;
+    extra[to[0]] += free - each * to.length;
+    links.forEach((link, i) => link.ready(link.inFlight + extra[i + 1]));
+    this.setLocal(localHeld + extra[0]);
+    for (const link of links) link.busy = link.inFlight > 0;
   }
 
   private setLocal(count: number): void {
@@ -205,8 +227,8 @@ class Relay implements SubscriberRelay, LinkOwner {
   }
 }
 
-/** A link has nothing in flight (or has been quiet for longer than the sibling would hold a message). */
-function idle(link: RelayLink, now: number, msgTimeout: number): boolean {
+/** What a link holds in flight (its estimate is dropped once quiet for longer than the sibling would hold a message). */
+function heldBy(link: RelayLink, now: number, msgTimeout: number): number {
   if (link.inFlight > 0 && now - link.lastActivity > msgTimeout + QUIET_GRACE_MS) link.inFlight = 0;
-  return link.inFlight === 0;
+  return link.inFlight;
 }
