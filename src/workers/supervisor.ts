@@ -59,6 +59,10 @@ export class Supervisor {
     if (tcpAddress.endsWith(":0") || httpAddress.endsWith(":0")) {
       throw new Error("--workers needs fixed ports in --tcp-address and --http-address (the workers share them)");
     }
+    if (this.options.authHttpAddresses.length > 0 || this.options.tlsRequired !== "false") {
+      // the links between workers would have to AUTH and upgrade to TLS: not done yet
+      throw new Error("--workers cannot be combined with --auth-http-address or --tls-required");
+    }
     if (broadcastTcpPort !== 0 || broadcastHttpPort !== 0) {
       throw new Error("--workers cannot be used with --broadcast-tcp-port or --broadcast-http-port: each worker announces its own ports");
     }
