@@ -70,7 +70,7 @@ export class RelayLink {
   inFlight = 0;
   /** Brought messages since the last RDY share (see Relay.share). */
   busy = false;
-  /** Last message or command on this link, ms. */
+  /** Last message received or TOUCH sent on this link, ms. */
   lastActivity = Date.now();
 
   constructor(
@@ -136,9 +136,10 @@ export class RelayLink {
 
   /** A FIN / REQ / TOUCH line from the subscriber, for a message this link brought. */
   command(line: Uint8Array): void {
-    // FIN and REQ give the message back; TOUCH only shows the subscriber is still at work
-    if (line[0] !== 0x54 /* T */ && this.inFlight > 0) this.inFlight--;
-    this.lastActivity = Date.now();
+    // FIN and REQ give the message back; TOUCH gives the sibling's timeout a new start
+    if (line[0] !== 0x54 /* T */) {
+      if (this.inFlight > 0) this.inFlight--;
+    } else this.lastActivity = Date.now();
     this.write(line);
     this.write(NEWLINE);
   }
