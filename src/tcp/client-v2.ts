@@ -636,14 +636,14 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   }
 
   /** A message command for a sibling worker's message goes to it (true), or is handled here. */
-  private relayed(seq: number, line: CommandLine): boolean {
-    if (seq < 0 || this.relay === null || parsedNode === this.nsqd.ids.node) return false;
-    return this.relay.forward(parsedNode, line.buf.subarray(line.argStart[0], line.argEnd[line.argc - 1]));
+  private relayed(seq: number, node: number, line: CommandLine): boolean {
+    if (seq < 0 || this.relay === null || node === this.nsqd.ids.node) return false;
+    return this.relay.forward(node, line.buf.subarray(line.argStart[0], line.argEnd[line.argc - 1]));
   }
 
   private fin(line: CommandLine): void {
     const seq = this.messageCommand(line, "FIN", 2);
-    if (this.relayed(seq, line)) return;
+    if (this.relayed(seq, parsedNode, line)) return;
     const problem = seq < 0 ? "ID not in flight" : this.channel!.finish(this, seq, parsedNode);
     if (problem !== null) throw nonFatal("E_FIN_FAILED", `FIN ${line.arg(1)} failed ${problem}`);
   }
@@ -651,9 +651,9 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
   private req(line: CommandLine): void {
     const seq = this.messageCommand(line, "REQ", 3);
     const node = parsedNode;
-    if (this.relayed(seq, line)) return;
     let ms = parseBase10(line.buf, line.argStart[2], line.argEnd[2]);
     if (ms < 0) throw fatal("E_INVALID", `REQ could not parse timeout ${line.arg(2)}`);
+    if (this.relayed(seq, node, line)) return; // the sibling caps the timeout as below
     const max = this.nsqd.options.maxReqTimeout;
     if (ms > max) {
       this.nsqd.logger.info(`PROTOCOL(V2): [${this}] REQ timeout ${ms} out of range 0-${max}. Setting to ${max}`);
@@ -665,7 +665,7 @@ export class ClientV2 implements CommandHandler, Consumer, AnswerHolder {
 
   private touch(line: CommandLine): void {
     const seq = this.messageCommand(line, "TOUCH", 2);
-    if (this.relayed(seq, line)) return;
+    if (this.relayed(seq, parsedNode, line)) return;
     const problem =
       seq < 0 ? "ID not in flight" : this.channel!.touch(this, seq, parsedNode, this.nsqd.options.maxMsgTimeout);
     if (problem !== null) throw nonFatal("E_TOUCH_FAILED", `TOUCH ${line.arg(1)} failed ${problem}`);
