@@ -185,12 +185,25 @@ export class RelayLink {
 
   private read(chunk: Uint8Array): void {
     let buf = chunk;
-    if (this.rest !== null) {
-      buf = new Uint8Array(this.rest.length + chunk.length);
-      buf.set(this.rest);
-      buf.set(chunk, this.rest.length);
+    const rest = this.rest;
+    if (rest !== null) {
       this.rest = null;
+      const missing = rest.length >= 4 ? 4 + readUint32BE(rest, 0) - rest.length : -1;
+      if (missing < 0 || missing > chunk.length) {
+        // a split size prefix, or a frame still incomplete: join and parse what is whole
+        buf = concat(rest, chunk);
+      } else {
+        // complete the partial frame with only the bytes it lacks, not a copy of the whole chunk
+        this.parse(concat(rest, chunk.subarray(0, missing)));
+        buf = chunk.subarray(missing);
+      }
     }
+    const used = this.parse(buf);
+    if (used < buf.length) this.rest = buf.slice(used);
+  }
+
+  /** Handles the whole frames at the start of `buf`; returns how many bytes they took. */
+  private parse(buf: Uint8Array): number {
     let p = 0;
     // consecutive message frames are passed on in one piece
     let runStart = -1;
@@ -216,7 +229,7 @@ export class RelayLink {
       this.lastActivity = Date.now();
       this.owner.deliver(buf.subarray(runStart, p));
     }
-    if (p < buf.length) this.rest = buf.slice(p);
+    return p;
   }
 
   /** A response or error frame (whole, with its size prefix). */
@@ -240,6 +253,13 @@ export class RelayLink {
     this.logger.error(`WORKERS: relay to worker ${this.index} refused - ${text}`);
     this.close();
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function isBytes(data: Uint8Array, expected: Uint8Array): boolean {

@@ -143,8 +143,8 @@ class Relay implements SubscriberRelay, LinkOwner {
     if (!this.closed && !this.client.closed) this.client.respond(frames);
   }
 
-  linkUp(_link: RelayLink): void {
-    this.retries.delete(_link.index);
+  linkUp(link: RelayLink): void {
+    this.retries.delete(link.index);
     this.share();
   }
 
