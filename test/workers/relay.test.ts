@@ -123,6 +123,24 @@ describe("relay", () => {
     expect(await sub.quiet(200)).toBe(true);
   }, 20_000);
 
+  test("large messages split over many reads arrive whole", async () => {
+    const w = start();
+    const topic = "large";
+    const pub = await connect(w.nodes[1].daemon.tcpPort);
+    const bodies = Array.from({ length: 4 }, (_, i) => new Uint8Array(300_000 + i).fill(65 + i));
+    for (const body of bodies) await pub.publish(topic, body);
+    const sub = await connectTo(w, 0);
+    await sub.subscribe(topic, "c", 4);
+    const got = [];
+    for (let i = 0; i < 4; i++) {
+      const m = await sub.message();
+      got.push(m.body);
+      sub.fin(m.id);
+    }
+    got.sort((a, b) => a.length - b.length);
+    got.forEach((body, i) => expect(Bun.deepEquals(body, bodies[i])).toBe(true));
+  }, 20_000);
+
   test("the subscriber's going away hands the sibling's messages back", async () => {
     const w = start();
     const topic = "handback";
