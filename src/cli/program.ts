@@ -17,8 +17,8 @@ export interface ProgramSpec<O extends ProgramOptions> {
   name: string;
   table: OptionTable;
   resolve(argv: readonly string[]): ResolvedArgs<O>;
-  /** Starts the daemon; throws to fail start-up. */
-  start(options: O, logger: Logger): { stop(): void };
+  /** Starts the daemon; throws to fail start-up. A stop() that returns a promise gives the exit code when it settles. */
+  start(options: O, logger: Logger): { stop(): void | Promise<number> };
   /** Extra start-up lines after the version. */
   banner?(options: O, logger: Logger): void;
 }
@@ -45,12 +45,13 @@ export function runProgram<O extends ProgramOptions>(spec: ProgramSpec<O>, argv:
   }
   const options = resolved.options;
   const logger = new Logger({ level: options.logLevel, prefix: options.logPrefix });
-  let running: { stop(): void } | null = null;
+  let running: { stop(): void | Promise<number> } | null = null;
   // handlers first: a signal that arrives as soon as the port is open must still exit cleanly
   const shutdown = (signal: string) => {
     logger.info(`received ${signal}, exiting`);
-    running?.stop();
-    process.exit(0);
+    const stopped = running?.stop();
+    if (stopped instanceof Promise) void stopped.then((code) => process.exit(code));
+    else process.exit(0);
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));

@@ -489,6 +489,19 @@ export const nsqdOptionTable = [
     min: 0,
     help: "most TCP client connections at once; more are refused (0: no limit; bunsq only)",
   },
+  {
+    key: "workers",
+    flag: "workers",
+    kind: "int",
+    default: 1,
+    min: 1,
+    max: 64,
+    help:
+      "processes serving --tcp-address and --http-address together (bunsq only; 1: one process, as nsqd). " +
+      "Each worker is a whole nsqd with its data in <data-path>/worker-<i>, node id --node-id+i and a TCP and " +
+      "HTTP port of its own (registered with nsqlookupd); per worker: --mem-queue-size, --max-connections, " +
+      "--max-channel-consumers and the other limits of one process. See the README's Workers section",
+  },
 ] as const satisfies readonly OptionSpec[];
 
 export type NsqdOptions = OptionsOf<typeof nsqdOptionTable>;

@@ -4,6 +4,7 @@
  * the one-minute rates.
  */
 import { statsSnapshot } from "../core/stats.ts";
+import type { NsqdStats } from "../schemas/nsqd-stats.ts";
 import type { HttpContext } from "./context.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -37,13 +38,18 @@ function escapeLabel(value: string): string {
 }
 
 export function renderMetrics(ctx: HttpContext): string {
-  const m = new Families();
   // topics and channels in creation order, as /metrics has always listed them
   const stats = statsSnapshot(ctx.nsqd, { includeClients: true, connections: ctx.tcp.clients, rates: ctx.rates, sorted: false });
+  return metricsText(stats, ctx.tcp.clients.size);
+}
+
+/** The metrics of a /stats document (with clients) and the number of open TCP connections. */
+export function metricsText(stats: NsqdStats, connections: number): string {
+  const m = new Families();
   const topics = stats.topics ?? [];
   m.add("nsq_start_time_seconds", "gauge", "Unix time nsqd started at.", "", stats.start_time);
   m.add("nsq_topics", "gauge", "Topics on this nsqd.", "", topics.length);
-  m.add("nsq_clients", "gauge", "Open TCP client connections.", "", ctx.tcp.clients.size);
+  m.add("nsq_clients", "gauge", "Open TCP client connections.", "", connections);
   m.add("nsq_producers", "gauge", "TCP connections that have published.", "", stats.producers?.length ?? 0);
   for (const topic of topics) {
     const t = `{topic="${escapeLabel(topic.topic_name)}"}`;

@@ -76,6 +76,11 @@ export class HttpServer {
     this.nsqd.logger.info(`HTTPS: listening on ${hostname}:${this.httpsPort}`);
   }
 
+  /** Answers one request as this nsqd's API does (a worker's shared address hands it what it does not aggregate). */
+  fetch(request: Request): Response | Promise<Response> {
+    return this.app.fetch(request);
+  }
+
   close(): void {
     this.rates.stop();
     this.app.server?.stop(true);

@@ -21,6 +21,7 @@ import { ClientAuth } from "./client-auth.ts";
 import { clientStats } from "./client-stats.ts";
 import { ClientUpgrades, type Compression } from "./client-upgrades.ts";
 import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
+import type { RelayOpener, SubscriberRelay } from "./relay-hook.ts";
 import type { TlsSettings } from "./tls.ts";
 import { Transport, type TlsSession } from "./transport.ts";
 
@@ -71,6 +72,8 @@ export interface ClientHost {
   readonly tlsHandlers: SocketHandler<ClientV2>;
   /** Set with --auth-http-address: clients must AUTH. */
   readonly auth: AuthServers | null;
+  /** Set in a worker of `--workers=N`: subscribers get their siblings' messages too. */
+  readonly relays: RelayOpener | null;
   closed(client: ClientV2): void;
 }
 
@@ -99,6 +102,8 @@ export class ClientV2 implements CommandHandler, Subscriber {
   private identifiedUserAgent = "";
 
   private subscribed: Channel | null = null;
+  /** The channel's messages of sibling workers (`--workers=N`); null otherwise. */
+  private relay: SubscriberRelay | null = null;
   private ready = 0;
   private inFlight = 0;
   private messages = 0;
@@ -270,6 +275,8 @@ export class ClientV2 implements CommandHandler, Subscriber {
       this.subscribed = null;
       channel.removeConsumer(this);
     }
+    this.relay?.close();
+    this.relay = null;
     this.host.closed(this);
     this.nsqd.logger.info(`PROTOCOL(V2): [${this}] exiting ioloop`);
   }
@@ -333,7 +340,8 @@ export class ClientV2 implements CommandHandler, Subscriber {
   }
 
   isReady(): boolean {
-    return this.protocolState === ClientState.Subscribed && this.transport.writable && this.inFlight < this.ready;
+    const ready = this.relay === null ? this.ready : this.relay.localReady;
+    return this.protocolState === ClientState.Subscribed && this.transport.writable && this.inFlight < ready;
   }
 
   send(d: Delivery): void {
@@ -624,6 +632,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
     this.subscribed = channel;
     this.protocolState = ClientState.Subscribed;
     this.respond(FRAME_OK);
+    this.relay = this.host.relays?.open(this, topicName, channelName) ?? null;
   }
 
   private rdy(line: CommandLine): void {
@@ -637,6 +646,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
     const max = this.nsqd.options.maxRdyCount;
     if (count > max) throw fatal("E_INVALID", `RDY count ${count} out of range 0-${max}`);
     this.ready = count;
+    this.relay?.ready(count);
     this.subscribed!.pump();
   }
 
@@ -658,8 +668,17 @@ export class ClientV2 implements CommandHandler, Subscriber {
     return parseMessageNode(line.buf, line.argStart[1]);
   }
 
+  /** A message command for a sibling worker's message goes to it (true), or is handled here. */
+  private relayed(seq: number, line: CommandLine): boolean {
+    if (seq < 0 || this.relay === null) return false;
+    const node = this.messageNode(line);
+    if (node === this.nsqd.ids.node) return false;
+    return this.relay.forward(node, line.buf.subarray(line.argStart[0], line.argEnd[line.argc - 1]));
+  }
+
   private fin(line: CommandLine): void {
     const seq = this.messageCommand(line, "FIN", 2);
+    if (this.relayed(seq, line)) return;
     try {
       if (seq < 0) throw new Refusal(NOT_IN_FLIGHT);
       this.subscribed!.finish(this, seq, this.messageNode(line));
@@ -672,6 +691,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
     const seq = this.messageCommand(line, "REQ", 3);
     let ms = parseBase10(line.buf, line.argStart[2], line.argEnd[2]);
     if (ms < 0) throw fatal("E_INVALID", `REQ could not parse timeout ${line.arg(2)}`);
+    if (this.relayed(seq, line)) return; // the sibling caps the timeout as below
     const max = this.nsqd.options.maxReqTimeout;
     if (ms > max) {
       this.nsqd.logger.info(`PROTOCOL(V2): [${this}] REQ timeout ${ms} out of range 0-${max}. Setting to ${max}`);
@@ -687,6 +707,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
 
   private touch(line: CommandLine): void {
     const seq = this.messageCommand(line, "TOUCH", 2);
+    if (this.relayed(seq, line)) return;
     try {
       if (seq < 0) throw new Refusal(NOT_IN_FLIGHT);
       this.subscribed!.touch(this, seq, this.messageNode(line), this.nsqd.options.maxMsgTimeout);
@@ -698,6 +719,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
   private cls(): void {
     if (this.protocolState !== ClientState.Subscribed) throw fatal("E_INVALID", "cannot CLS in current state");
     this.ready = 0;
+    this.relay?.ready(0);
     this.protocolState = ClientState.Closing;
     this.respond(FRAME_CLOSE_WAIT);
   }

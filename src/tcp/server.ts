@@ -3,6 +3,7 @@ import type { AuthServers } from "../auth/query.ts";
 import type { NSQD } from "../core/nsqd.ts";
 import { FRAME_TYPE_ERROR, encodeFrame } from "../protocol/frames.ts";
 import { ClientV2, type ClientHost } from "./client-v2.ts";
+import type { RelayOpener } from "./relay-hook.ts";
 import type { TlsSettings } from "./tls.ts";
 
 /** How often heartbeats are sent and read deadlines checked. */
@@ -14,11 +15,14 @@ const TICK_MS = 100;
  * enforces read deadlines from one timer for all connections.
  */
 export class TcpServer implements ClientHost {
-  private listener: TCPSocketListener<ClientV2> | null = null;
+  /** The first is the address nsqd announces; a worker adds the address it shares with its siblings. */
+  private listeners: TCPSocketListener<ClientV2>[] = [];
   readonly clients = new Set<ClientV2>();
   private nextClientId = 0;
   private ticker: ReturnType<typeof setInterval> | null = null;
   readonly auth: AuthServers | null;
+  /** Clients of the first address never relay (see listen()). */
+  readonly relays: RelayOpener | null = null;
   readonly tlsHandlers: SocketHandler<ClientV2> = {
     handshake: (socket, success, authError) => socket.data.onHandshake(success, authError),
     data: (socket, chunk) => socket.data.onData(chunk),
@@ -47,30 +51,50 @@ export class TcpServer implements ClientHost {
   }
 
   get port(): number {
-    return this.listener?.port ?? 0;
+    return this.listeners[0]?.port ?? 0;
   }
 
   get hostname(): string {
-    return this.listener?.hostname ?? "";
+    return this.listeners[0]?.hostname ?? "";
   }
 
-  listen(hostname: string, port: number): void {
+  /**
+   * Listens on one more address. A worker of `--workers=N` listens on the address
+   * it shares with its siblings with `reusePort` (other processes may listen on
+   * it too) and `relays` (its subscribers also get the siblings' messages).
+   */
+  listen(hostname: string, port: number, shared: { reusePort: boolean; relays: RelayOpener } | null = null): void {
+    let listener: TCPSocketListener<ClientV2>;
+    const host: ClientHost =
+      shared === null
+        ? this
+        : {
+            nsqd: this.nsqd,
+            tls: this.tls,
+            tlsHandlers: this.tlsHandlers,
+            auth: this.auth,
+            relays: shared.relays,
+            closed: (client) => this.closed(client),
+          };
     try {
-      this.listener = this.bind(hostname, port);
+      listener = this.bind(hostname, port, shared?.reusePort ?? false, host);
     } catch (err) {
       const code = (err as { code?: string }).code;
       throw new Error(`listen (${hostname}:${port}) failed - ${(err as Error).message}${code ? ` (${code})` : ""}`);
     }
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
-    this.nsqd.logger.info(`TCP: listening on ${this.listener.hostname}:${this.listener.port}`);
+    this.listeners.push(listener);
+    this.ticker ??= setInterval(() => this.tick(), TICK_MS);
+    this.nsqd.logger.info(`TCP: listening on ${listener.hostname}:${listener.port}`);
   }
 
-  private bind(hostname: string, port: number): TCPSocketListener<ClientV2> {
+  private bind(hostname: string, port: number, reusePort: boolean, host: ClientHost): TCPSocketListener<ClientV2> {
+    // bun-types does not declare reusePort for Bun.listen, though Bun honours it
     return Bun.listen<ClientV2>({
       hostname,
       port,
+      ...({ reusePort } as object),
       socket: {
-        open: (socket) => this.accept(socket),
+        open: (socket) => this.accept(socket, host),
         // socket.data is unset for a connection refused by --max-connections
         data: (socket, chunk) => socket.data?.onData(chunk),
         drain: (socket) => socket.data?.onDrain(),
@@ -85,7 +109,7 @@ export class TcpServer implements ClientHost {
     });
   }
 
-  private accept(socket: Socket<ClientV2>): void {
+  private accept(socket: Socket<ClientV2>, host: ClientHost): void {
     if (socket.remoteAddress === undefined) {
       // the client hung up before the connection was handed to us
       socket.terminate();
@@ -100,7 +124,7 @@ export class TcpServer implements ClientHost {
       socket.end();
       return;
     }
-    const client = new ClientV2(++this.nextClientId, socket, this, remote);
+    const client = new ClientV2(++this.nextClientId, socket, host, remote);
     socket.data = client;
     this.clients.add(client);
     this.nsqd.logger.info(`TCP: new client(${remote})`);
@@ -119,8 +143,8 @@ export class TcpServer implements ClientHost {
   close(): void {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.ticker = null;
-    this.listener?.stop(true);
-    this.listener = null;
+    for (const listener of this.listeners) listener.stop(true);
+    this.listeners = [];
     for (const client of this.clients) client.close();
   }
 }

@@ -6,13 +6,19 @@
  *
  * Every nsqjs 'error' event, every publish callback error and every connection
  * the server drops while a test runs fails that test at its next poll.
+ *
+ * With BUNSQ_TEST_WORKERS=N the server is the N workers of `nsqd --workers=N`
+ * (in this process, see test/helpers/workers.ts) and every client connects to
+ * their shared address: the counts checked are the whole nsqd's (a subscriber
+ * and its relay links, a channel on every worker).
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Reader, Writer, type Body, type ConnectionOptions, type Message, type ReaderOptions } from "nsqjs";
 import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
-import type { Channel } from "../../src/core/channel.ts";
 import type { ClientV2 } from "../../src/tcp/client-v2.ts";
+import { RELAY_AGENT_MARK } from "../../src/workers/relay.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
+import { TEST_WORKERS, TestWorkers } from "../helpers/workers.ts";
 
 const HOST = "127.0.0.1";
 
@@ -29,9 +35,88 @@ interface WriterHandle {
   clientId: string;
 }
 
+/** What the tests read of a channel (the Channel itself, or its sum over the workers). */
+interface ChannelView {
+  readonly depth: number;
+  readonly inFlightCount: number;
+  readonly deferredCount: number;
+  readonly messageCount: number;
+  readonly requeueCount: number;
+  readonly timeoutCount: number;
+}
+
+/** What the tests read of a connection (the ClientV2, or a subscriber with its relay links). */
+interface ClientView {
+  readonly clientId: string;
+  readonly channel: { readonly name: string } | null;
+  readonly readyCount: number;
+  readonly inFlightCount: number;
+  readonly messageCount: number;
+  readonly finishCount: number;
+  readonly requeueCount: number;
+  readonly settings: { readonly msgTimeout: number; readonly heartbeatInterval: number };
+  readonly pubCounts: ReadonlyMap<string, number>;
+  readonly closed: boolean;
+  readonly nextHeartbeatAt: number;
+  readonly lastReadAt: number;
+}
+
+/** A subscriber of the workers' shared address: its own counts plus those of its relay links on the siblings. */
+class WorkersClient implements ClientView {
+  constructor(
+    readonly client: ClientV2,
+    private readonly workers: TestWorkers,
+  ) {}
+  private links(): ClientV2[] {
+    const mark = `${RELAY_AGENT_MARK}${this.client.remoteAddress} `;
+    return this.workers.nodes.flatMap((n) => [...n.daemon.tcp.clients].filter((c) => c.userAgent.startsWith(mark)));
+  }
+  private sum(count: (c: ClientV2) => number): number {
+    return this.links().reduce((n, c) => n + count(c), count(this.client));
+  }
+  get clientId() { return this.client.clientId; }
+  get channel() { return this.client.channel; }
+  get readyCount() { return this.client.readyCount; }
+  get inFlightCount() { return this.sum((c) => c.inFlightCount); }
+  get messageCount() { return this.sum((c) => c.messageCount); }
+  get finishCount() { return this.sum((c) => c.finishCount); }
+  get requeueCount() { return this.sum((c) => c.requeueCount); }
+  get settings() { return this.client.settings; }
+  get pubCounts() { return this.client.pubCounts; }
+  get closed() { return this.client.closed; }
+  get nextHeartbeatAt() { return this.client.nextHeartbeatAt; }
+  get lastReadAt() { return this.client.lastReadAt; }
+}
+
+/** A channel of the workers: the sum of its copies on every worker. */
+class WorkersChannel implements ChannelView {
+  constructor(
+    private readonly workers: TestWorkers,
+    private readonly topic: string,
+    private readonly name: string,
+  ) {}
+  private sum(count: (c: ChannelView) => number): number {
+    let n = 0;
+    for (const node of this.workers.nodes) {
+      const ch = node.daemon.nsqd.getExistingTopic(this.topic)?.getExistingChannel(this.name);
+      if (ch !== undefined) n += count(ch);
+    }
+    return n;
+  }
+  get depth() { return this.sum((c) => c.depth); }
+  get inFlightCount() { return this.sum((c) => c.inFlightCount); }
+  get deferredCount() { return this.sum((c) => c.deferredCount); }
+  get messageCount() { return this.sum((c) => c.messageCount); }
+  get requeueCount() { return this.sum((c) => c.requeueCount); }
+  get timeoutCount() { return this.sum((c) => c.timeoutCount); }
+}
+
 /** One server, the nsqjs clients connected to it, and what went wrong on them. */
 class Harness {
+  /** The nsqd, or with BUNSQ_TEST_WORKERS the workers' first daemon. */
   readonly server: NsqdDaemon;
+  readonly workers: TestWorkers | null;
+  readonly port: number;
   readonly errors: string[] = [];
   private readonly readers: ReaderHandle[] = [];
   private readonly writers: WriterHandle[] = [];
@@ -41,11 +126,19 @@ class Harness {
 
   constructor(overrides: Record<string, unknown>) {
     // a fast queue scan keeps timeout and deferral checks tight
-    this.server = startTestNsqd({ queueScanInterval: 10, ...overrides });
+    if (TEST_WORKERS > 1) {
+      this.workers = new TestWorkers(TEST_WORKERS, { queueScanInterval: 10, ...overrides });
+      this.server = this.workers.nodes[0].daemon;
+      this.port = this.workers.tcpPort;
+    } else {
+      this.workers = null;
+      this.server = startTestNsqd({ queueScanInterval: 10, ...overrides });
+      this.port = this.server.tcpPort;
+    }
   }
 
   get address(): string {
-    return `${HOST}:${this.server.tcpPort}`;
+    return `${HOST}:${this.port}`;
   }
 
   fail(problem: string): void {
@@ -75,7 +168,7 @@ class Harness {
 
   async writer(options: ConnectionOptions = {}): Promise<WriterHandle> {
     const clientId = options.clientId ?? `writer-${++this.nextId}`;
-    const writer = new Writer(HOST, this.server.tcpPort, { ...options, clientId });
+    const writer = new Writer(HOST, this.port, { ...options, clientId });
     const handle = { writer, clientId };
     this.writers.push(handle);
     let ready = false;
@@ -126,19 +219,42 @@ class Harness {
     handle.reader.close();
   }
 
-  findClient(clientId: string): ClientV2 | undefined {
-    for (const client of this.server.tcp.clients) if (client.clientId === clientId) return client;
+  findClient(clientId: string): ClientView | undefined {
+    if (this.workers === null) {
+      for (const client of this.server.tcp.clients) if (client.clientId === clientId) return client;
+      return undefined;
+    }
+    for (const node of this.workers.nodes) {
+      for (const client of node.daemon.tcp.clients) {
+        if (client.clientId === clientId && !client.userAgent.startsWith(RELAY_AGENT_MARK)) {
+          return new WorkersClient(client, this.workers);
+        }
+      }
+    }
     return undefined;
   }
 
+  /** True while the server holds the connection. */
+  connected(view: ClientView): boolean {
+    const client = view instanceof WorkersClient ? view.client : view;
+    const daemons = this.workers === null ? [this.server] : this.workers.nodes.map((n) => n.daemon);
+    return daemons.some((d) => d.tcp.clients.has(client as ClientV2));
+  }
+
   /** The server side of an nsqjs connection. */
-  client(clientId: string): ClientV2 {
+  client(clientId: string): ClientView {
     const client = this.findClient(clientId);
     if (client === undefined) throw new Error(`no server connection with client_id ${clientId}`);
     return client;
   }
 
-  channel(topic: string, channel: string): Channel {
+  channel(topic: string, channel: string): ChannelView {
+    const workers = this.workers;
+    if (workers !== null) {
+      const exists = workers.nodes.some((n) => n.daemon.nsqd.getExistingTopic(topic)?.getExistingChannel(channel));
+      if (!exists) throw new Error(`no channel ${topic}/${channel} on the server`);
+      return new WorkersChannel(workers, topic, channel);
+    }
     const found = this.server.nsqd.getExistingTopic(topic)?.getExistingChannel(channel);
     if (found === undefined) throw new Error(`no channel ${topic}/${channel} on the server`);
     return found;
@@ -152,7 +268,8 @@ class Harness {
       handle.reader.close();
     }
     for (const { writer } of this.writers) writer.close();
-    this.server.stop();
+    if (this.workers !== null) this.workers.stop();
+    else this.server.stop();
   }
 }
 
@@ -222,7 +339,7 @@ class Tally {
   }
 }
 
-function expectDrained(ch: Channel): void {
+function expectDrained(ch: ChannelView): void {
   expect(ch.depth).toBe(0);
   expect(ch.inFlightCount).toBe(0);
   expect(ch.deferredCount).toBe(0);
@@ -590,7 +707,7 @@ describe("nsqjs flow control and heartbeats", () => {
     let peak = 0;
     let serverPeak = 0;
     let delivered = 0;
-    let ch: Channel | null = null;
+    let ch: ChannelView | null = null;
     const consumer = await h.reader(topic, "c", { maxInFlight: N }, (msg) => {
       delivered++;
       outstanding++;
@@ -674,7 +791,7 @@ describe("nsqjs flow control and heartbeats", () => {
       h.check();
       // 3 s with nothing but NOPs from the clients, past the 2 s read deadline
       for (const client of clients) {
-        expect(h.server.tcp.clients.has(client)).toBe(true);
+        expect(h.connected(client)).toBe(true);
         expect(client.closed).toBe(false);
       }
 

@@ -87,6 +87,7 @@ describe("defaults (NSQ 1.3 nsqd)", () => {
     maxDeflateLevel: 6,
     snappy: true,
     maxConnections: 0,
+    workers: 1,
   };
 
   test("every default", () => {
@@ -121,7 +122,7 @@ describe("defaults (NSQ 1.3 nsqd)", () => {
 describe("the option table", () => {
   const flags: string[] = nsqdOptionTable.filter((s) => !("settable" in s)).map((s) => s.flag);
 
-  test("declares exactly nsqd's flags plus max-connections", () => {
+  test("declares exactly nsqd's flags plus max-connections and workers", () => {
     expect([...flags].sort()).toEqual(
       [
         "node-id", "log-level", "log-prefix", "tcp-address", "http-address", "https-address",
@@ -136,7 +137,7 @@ describe("the option table", () => {
         "statsd-interval", "statsd-mem-stats", "statsd-udp-packet-size", "statsd-exclude-ephemeral",
         "e2e-processing-latency-window-time", "e2e-processing-latency-percentile", "tls-cert", "tls-key",
         "tls-client-auth-policy", "tls-root-ca-file", "tls-required", "tls-min-version", "deflate",
-        "max-deflate-level", "snappy", "max-connections",
+        "max-deflate-level", "snappy", "max-connections", "workers",
       ].sort(),
     );
   });
@@ -279,6 +280,7 @@ describe("argv", () => {
       maxDeflateLevel: 9,
       snappy: false,
       maxConnections: 1000,
+      workers: 1,
     });
   });
 

@@ -1,0 +1,23 @@
+import type { ClientV2 } from "./client-v2.ts";
+
+/**
+ * What a subscribed connection asks of the layer that relays its sibling
+ * workers' messages (src/workers, with `--workers=N`). The connection stays an
+ * ordinary subscriber of its own nsqd; the relay brings in the channel's
+ * messages held by the siblings and takes back their FIN / REQ / TOUCH.
+ */
+export interface SubscriberRelay {
+  /** The part of the subscriber's RDY its own nsqd may fill. */
+  readonly localReady: number;
+  /** The subscriber sent RDY (or CLS: 0). */
+  ready(count: number): void;
+  /** FIN / REQ / TOUCH (the whole command line) of a message of `node`: false when no sibling holds that node. */
+  forward(node: number, line: Uint8Array): boolean;
+  /** The subscriber is gone: the siblings get their messages back. */
+  close(): void;
+}
+
+/** Opens the relay of a connection that just subscribed (null: nothing to relay). */
+export interface RelayOpener {
+  open(client: ClientV2, topic: string, channel: string): SubscriberRelay | null;
+}

@@ -1,0 +1,166 @@
+/**
+ * The HTTP API on the address the workers share: it answers for the whole nsqd.
+ * /stats and /metrics merge every worker's figures; topic and channel
+ * administration and PUT /config reach every worker; /info describes the shared
+ * ports; everything else (/pub, /mpub, /ping, ...) is the accepting worker's own
+ * answer. Siblings are asked on their private HTTP ports, which always answer
+ * for their own worker alone, so a request is never fanned out twice.
+ */
+import type { Server } from "bun";
+import type { Logger } from "../common/logger.ts";
+import { jsonResponse, textResponse } from "../http/errors.ts";
+import { lastResortErrorHandler } from "../http/last-resort.ts";
+import { METRICS_CONTENT_TYPE, metricsText } from "../http/metrics.ts";
+import { formatStatsText } from "../http/stats.ts";
+import type { NsqdDaemon } from "../nsqd/daemon.ts";
+import type { NsqdStats } from "../schemas/nsqd-stats.ts";
+import type { WorkerPeers } from "./peers.ts";
+import { RELAY_AGENT_MARK } from "./relay.ts";
+import { mergeStats } from "./stats-merge.ts";
+
+/** Requests every worker must see (nsqd's admin API and run-time config). */
+const FAN_OUT = new Set([
+  "/topic/create",
+  "/topic/delete",
+  "/topic/empty",
+  "/topic/pause",
+  "/topic/unpause",
+  "/channel/create",
+  "/channel/delete",
+  "/channel/empty",
+  "/channel/pause",
+  "/channel/unpause",
+]);
+
+export class SharedHttp {
+  private server: Server<undefined> | null = null;
+  private readonly lastResort: (error: Error) => Response;
+
+  constructor(
+    private readonly daemon: NsqdDaemon,
+    private readonly peers: WorkerPeers,
+    private readonly logger: Logger,
+  ) {
+    this.lastResort = lastResortErrorHandler(logger);
+  }
+
+  get port(): number {
+    return this.server?.port ?? 0;
+  }
+
+  listen(hostname: string, port: number): void {
+    this.server = Bun.serve({
+      hostname,
+      port,
+      reusePort: true,
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      fetch: (request) => this.handle(request),
+      error: this.lastResort,
+    });
+    this.logger.info(`HTTP: listening on ${hostname}:${this.server.port} (shared by ${this.peers.count} workers)`);
+  }
+
+  close(): void {
+    this.server?.stop(true);
+    this.server = null;
+  }
+
+  private async handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    if (request.method === "GET" && path === "/stats") return this.stats(url);
+    if (request.method === "GET" && path === "/metrics") return this.metrics();
+    if (request.method === "GET" && path === "/info") return this.info(request);
+    if ((request.method === "POST" && FAN_OUT.has(path)) || (request.method === "PUT" && path.startsWith("/config/"))) {
+      return this.fanOut(request, url);
+    }
+    return this.daemon.http.fetch(request);
+  }
+
+  /** The same request to this worker and every live sibling; the first success answers, else this worker's answer. */
+  private async fanOut(request: Request, url: URL): Promise<Response> {
+    const body = request.body === null ? null : new Uint8Array(await request.arrayBuffer());
+    const init = { method: request.method, headers: request.headers, body };
+    const local = this.daemon.http.fetch(new Request(url.href, init));
+    const remote = this.peers.live().map(({ index, ports }) =>
+      fetch(this.siblingUrl(ports.httpPort, url), init).catch((err: Error) => {
+        this.logger.warn(`WORKERS: ${request.method} ${url.pathname} did not reach worker ${index} - ${err.message}`);
+        return null;
+      }),
+    );
+    const answers = await Promise.all([local, ...remote]);
+    return answers.find((r) => r !== null && r.ok) ?? answers[0]!;
+  }
+
+  private siblingUrl(port: number, url: URL): string {
+    const host = this.peers.host.includes(":") ? `[${this.peers.host}]` : this.peers.host;
+    return `http://${host}:${port}${url.pathname}${url.search}`;
+  }
+
+  /** Every worker's /stats as JSON (this one's through its own API, siblings over HTTP). */
+  private async allStats(query: URLSearchParams): Promise<NsqdStats[]> {
+    query.set("format", "json");
+    const path = `/stats?${query}`;
+    const local = this.daemon.http.fetch(new Request(`http://local${path}`));
+    const remote = this.peers.live().map(({ index, ports }) =>
+      fetch(`${this.siblingUrl(ports.httpPort, new URL(`http://x${path}`))}`).catch((err: Error) => {
+        this.logger.warn(`WORKERS: /stats of worker ${index} failed - ${err.message}`);
+        return null;
+      }),
+    );
+    const answers = await Promise.all([local, ...remote]);
+    const docs: NsqdStats[] = [];
+    for (const r of answers) if (r !== null && r.ok) docs.push((await r.json()) as NsqdStats);
+    return docs;
+  }
+
+  private async stats(url: URL): Promise<Response> {
+    const query = new URLSearchParams(url.search);
+    const format = query.get("format");
+    const docs = await this.allStats(query);
+    if (docs.length === 0) return this.daemon.http.fetch(new Request(url.href));
+    const merged = mergeStats(docs);
+    if (format === "json") return jsonResponse(merged);
+    return textResponse(formatStatsText(merged, this.daemon.nsqd.startTime));
+  }
+
+  private async metrics(): Promise<Response> {
+    const [docs, counts] = await Promise.all([
+      this.allStats(new URLSearchParams({ include_clients: "true", include_mem: "false" })),
+      this.allConnections(),
+    ]);
+    // a subscriber of the shared address counts once, not once more per relay link
+    let relays = 0;
+    for (const d of docs) {
+      for (const t of d.topics ?? []) {
+        for (const c of t.channels) relays += c.clients?.filter((x) => x.user_agent.startsWith(RELAY_AGENT_MARK)).length ?? 0;
+      }
+    }
+    return textResponse(metricsText(mergeStats(docs), counts - relays), 200, METRICS_CONTENT_TYPE);
+  }
+
+  /** Open TCP connections of every worker (their nsq_clients). */
+  private async allConnections(): Promise<number> {
+    let total = this.daemon.tcp.clients.size;
+    const remote = this.peers.live().map(({ ports }) =>
+      fetch(this.siblingUrl(ports.httpPort, new URL("http://x/metrics")))
+        .then((r) => r.text())
+        .catch(() => ""),
+    );
+    for (const text of await Promise.all(remote)) {
+      const m = /^nsq_clients (\d+)$/m.exec(text);
+      if (m !== null) total += Number(m[1]);
+    }
+    return total;
+  }
+
+  private async info(request: Request): Promise<Response> {
+    const local = await this.daemon.http.fetch(request);
+    if (!local.ok) return local;
+    const info = (await local.json()) as Record<string, unknown>;
+    return jsonResponse({ ...info, tcp_port: this.sharedTcpPort, http_port: this.port });
+  }
+
+  /** The shared TCP port (set by the worker once it listens there). */
+  sharedTcpPort = 0;
+}
