@@ -70,7 +70,7 @@ export class PhaseProfiles {
   }
 
   /** Top `top` functions by self time for each phase, as text. */
-  async summary(top = 15): Promise<string> {
+  async summary(top = Number(process.env.BUNSQ_PROFILE_TOP ?? 15)): Promise<string> {
     const byPhase = new Map<string, Map<string, number>>();
     const totals = new Map<string, number>();
     const spans = new Map<string, number>();

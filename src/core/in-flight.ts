@@ -2,7 +2,11 @@ import { PriorityQueue } from "../ringbuffer/priority-queue.ts";
 import { Delivery } from "./message.ts";
 
 const MIN_CAPACITY = 16;
-const NO_SLOTS: (Delivery | undefined)[] = [];
+/**
+ * An idle table's slots: shared, never written, and made like the grown ones
+ * (filled, not empty) so that the engine sees one kind of array in every table.
+ */
+const NO_SLOTS: (Delivery | undefined)[] = new Array<Delivery | undefined>(1).fill(undefined);
 /**
  * The table shrinks only above this capacity. A consumer that receives bursts
  * (100 messages a ms, all FINed before the next) would otherwise grow and shrink
@@ -64,7 +68,7 @@ export class InFlightTable {
 
   /** Takes a delivery out (FIN, REQ, a consumer leaving). False if it was not in flight. */
   remove(d: Delivery): boolean {
-    if (!this.erase(d)) return false;
+    if (this.count === 0 || !this.erase(d)) return false;
     this.unlink(d);
     this.count--;
     const capacity = this.mask + 1;

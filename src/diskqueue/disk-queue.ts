@@ -77,11 +77,9 @@ export class WriteUnit {
   }
 }
 
-/** The records a retaining queue has handed out and not seen finished. */
+/** What a retaining queue keeps track of beyond its positions. */
 interface Holdings {
-  /** Records read and not finished, per segment number. */
-  outstanding: Map<number, number>;
-  /** Segments read to the end whose records are not all finished yet. */
+  /** Segments read to the end, deleted once no record in them is held (see sweepReadSegments). */
   readThrough: Set<number>;
   /** Records held before the reader reached them (see takeLastWritten): the reader skips them. */
   takenAhead: Set<number>;
@@ -313,12 +311,17 @@ export class DiskQueue {
     const journal = this.journal;
     if (journal === null || !this.journalStarted) return;
     if (journal.size > JOURNAL_COMPACT_BYTES) return this.compactJournal();
+    this.markRead();
+    journal.flushLazily();
+  }
+
+  /** Journals how far the reader has got (a READ entry), when it moved. */
+  private markRead(): void {
     const readKey = recordKey(this.readFileNum, this.readPos);
     if (readKey > this.journaledReadKey) {
-      journal.readUpTo(readKey);
+      this.journal!.readUpTo(readKey);
       this.journaledReadKey = readKey;
     }
-    journal.flush();
   }
 
   /** Cuts the write segment back to `length` bytes after a failed or rolled-back write. */
@@ -399,6 +402,7 @@ export class DiskQueue {
 
   /** Flushes, fsyncs the data, and persists positions; a queue idle since the last sync lets go of its buffers. */
   sync(): void {
+    this.sweepReadSegments();
     this.syncData();
     if (this.positionsDirty && this.hasFiles) this.persistPositions();
     if (!this.busy && this.wlen === 0) {
@@ -418,7 +422,10 @@ export class DiskQueue {
   syncData(): void {
     this.flush();
     if (this.writeFd >= 0 && this.unsynced > 0) fsyncSync(this.writeFd);
-    this.journal?.syncData();
+    if (this.journal !== null && this.journalStarted) {
+      this.markRead();
+      this.journal.syncData();
+    }
     this.unsynced = 0;
   }
 
@@ -489,7 +496,6 @@ export class DiskQueue {
         }
       }
       if (!this.journalStarted) this.startJournal(key);
-      this.hold(keyFileNum(key));
       return payload;
     }
   }
@@ -592,9 +598,36 @@ export class DiskQueue {
     this.readFileNum++;
     this.readPos = 0;
     this.positionsDirty = true;
-    if (this.journal === null) this.readSegments.push(finished);
-    else if (this.held?.outstanding.has(finished)) this.held.readThrough.add(finished);
-    else rmSync(this.segmentPath(finished), { force: true });
+    if (this.journal === null) {
+      this.readSegments.push(finished);
+      return;
+    }
+    this.holdings().readThrough.add(finished);
+    this.sweepReadSegments();
+  }
+
+  /**
+   * Deletes the segments read to the end that hold no record still held (in
+   * flight, requeued or deferred). Asks the channel what it holds, so it runs when
+   * a segment is read to the end and at each sync(), not per message.
+   */
+  private sweepReadSegments(): void {
+    const readThrough = this.held?.readThrough;
+    if (readThrough === undefined || readThrough.size === 0) return;
+    let lowest = Number.POSITIVE_INFINITY;
+    this.heldRecords!((key) => {
+      if (key < lowest) lowest = key;
+    });
+    this.deleteReadSegmentsBelow(keyFileNum(lowest));
+  }
+
+  private deleteReadSegmentsBelow(fileNum: number): void {
+    const readThrough = this.held!.readThrough;
+    for (const num of readThrough) {
+      if (num >= fileNum) continue;
+      rmSync(this.segmentPath(num), { force: true });
+      readThrough.delete(num);
+    }
   }
 
   /**
@@ -620,7 +653,6 @@ export class DiskQueue {
       this.writePos = 0;
     }
     if (existsSync(path)) renameSync(path, `${path}.bad`);
-    this.held?.outstanding.delete(num); // held records of it keep their copies in memory
     this.readFileNum = num + 1;
     this.readPos = 0;
     const before = this.depth;
@@ -675,30 +707,23 @@ export class DiskQueue {
         this.holdings().takenAhead.add(key);
         this.depth--;
       }
-      this.hold(keyFileNum(key));
       recovered.push({ key, payload, dueMs: Math.max(held.dueMs, this.lastReadDueMs), attempts: held.attempts });
     }
     recovered.sort((a, b) => a.key - b.key);
     if (ahead.size > 0) this.journaledAhead = ahead;
     // segments before the read position that hold nothing any more
+    const readThrough = this.holdings().readThrough;
     for (const num of this.listSegments()) {
-      if (num >= this.readFileNum) break;
-      if (this.held?.outstanding.has(num)) this.held.readThrough.add(num);
-      else rmSync(this.segmentPath(num), { force: true });
+      if (num < this.readFileNum) readThrough.add(num);
     }
+    this.deleteReadSegmentsBelow(recovered.length > 0 ? keyFileNum(recovered[0].key) : Number.POSITIVE_INFINITY);
     return recovered;
   }
 
-  private hold(fileNum: number): void {
-    const outstanding = this.holdings().outstanding;
-    outstanding.set(fileNum, (outstanding.get(fileNum) ?? 0) + 1);
-  }
-
-  /** A held record is done (FIN): it is journaled, and its segment goes once nothing in it is held. */
+  /** A held record is done (FIN): it is journaled; its segment goes once nothing in it is held. */
   finish(key: number): void {
     this.journal!.finished(key);
     this.markDirty();
-    this.release(keyFileNum(key));
   }
 
   /** A held record is due again at `dueMs` (0: now) after `attempts` deliveries (REQ, a time-out). */
@@ -707,20 +732,8 @@ export class DiskQueue {
     this.markDirty();
   }
 
-  private release(fileNum: number): void {
-    const held = this.held;
-    if (held === null) return;
-    const left = (held.outstanding.get(fileNum) ?? 1) - 1;
-    if (left > 0) {
-      held.outstanding.set(fileNum, left);
-      return;
-    }
-    held.outstanding.delete(fileNum);
-    if (held.readThrough.delete(fileNum)) rmSync(this.segmentPath(fileNum), { force: true });
-  }
-
   private holdings(): Holdings {
-    return (this.held ??= { outstanding: new Map(), readThrough: new Set(), takenAhead: new Set() });
+    return (this.held ??= { readThrough: new Set(), takenAhead: new Set() });
   }
 
   /**
@@ -733,7 +746,6 @@ export class DiskQueue {
     if (!this.journalStarted) this.startJournal(recordKey(this.readFileNum, this.readPos));
     this.holdings().takenAhead.add(key);
     this.depth--;
-    this.hold(keyFileNum(key));
     this.requeue(key, this.lastWriteDueMs, 0); // so that a restart shows it as deferred at once
   }
 

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { readUint32BE, readUint64BE, writeUint32BE, writeUint64BE } from "../protocol/frames.ts";
+import { readUint32BE, writeUint32BE } from "../protocol/frames.ts";
 
 /**
  * The acknowledgement journal of a disk queue whose records stay on disk until
@@ -7,10 +7,13 @@ import { readUint32BE, readUint64BE, writeUint32BE, writeUint64BE } from "../pro
  * read: finished, or due again at some time with some attempts. Layout (all
  * big-endian), one file `<name>.diskqueue.journal.dat`:
  *
- *   snapshot header  "BSQJ" u8 version  u32 readFileNum  u32 readPos
- *   entries          FIN  u8 1  u32 fileNum  u32 offset
- *                    REQ  u8 2  u32 fileNum  u32 offset  u64 dueMs  u16 attempts
- *                    READ u8 3  u32 fileNum  u32 offset
+ *   snapshot header  "BSQJ"  u8 version  f64 readKey
+ *   entries          FIN   u8 1  f64 key
+ *                    REQ   u8 2  f64 key  f64 dueMs  u16 attempts
+ *                    READ  u8 3  f64 key
+ *
+ * A key names a record: segment number * 2^32 + byte offset (recordKey), held
+ * exactly in a double.
  *
  * The header's read position R splits the queue: a record before R was read and
  * is finished unless a REQ entry names it; a record at or after R is unread
@@ -27,7 +30,7 @@ const HEADER_SIZE = 13;
 const FIN = 1;
 const REQ = 2;
 const READ = 3;
-const FIN_SIZE = 9;
+const KEY_ENTRY_SIZE = 9;
 const REQ_SIZE = 19;
 const SEGMENT_SPAN = 4294967296;
 
@@ -71,7 +74,8 @@ export function replayJournal(path: string): JournalState | null {
     return null;
   }
   if (bytes.length < HEADER_SIZE || readUint32BE(bytes, 0) !== MAGIC || bytes[4] !== VERSION) return null;
-  const readKey = recordKey(readUint32BE(bytes, 5), readUint32BE(bytes, 9));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const readKey = view.getFloat64(5);
   const held = new Map<number, HeldRecord>();
   const finishedAhead = new Set<number>();
   let readMark = readKey;
@@ -79,18 +83,17 @@ export function replayJournal(path: string): JournalState | null {
   // a torn last entry (the process died mid-write) is ignored
   for (;;) {
     const type = bytes[p];
-    if (type === FIN && p + FIN_SIZE <= bytes.length) {
-      const key = recordKey(readUint32BE(bytes, p + 1), readUint32BE(bytes, p + 5));
+    if (type === FIN && p + KEY_ENTRY_SIZE <= bytes.length) {
+      const key = view.getFloat64(p + 1);
       held.delete(key);
       if (key >= readKey) finishedAhead.add(key);
-      p += FIN_SIZE;
+      p += KEY_ENTRY_SIZE;
     } else if (type === REQ && p + REQ_SIZE <= bytes.length) {
-      const key = recordKey(readUint32BE(bytes, p + 1), readUint32BE(bytes, p + 5));
-      held.set(key, { dueMs: readUint64BE(bytes, p + 9), attempts: (bytes[p + 17] << 8) | bytes[p + 18] });
+      held.set(view.getFloat64(p + 1), { dueMs: view.getFloat64(p + 9), attempts: view.getUint16(p + 17) });
       p += REQ_SIZE;
-    } else if (type === READ && p + FIN_SIZE <= bytes.length) {
-      readMark = recordKey(readUint32BE(bytes, p + 1), readUint32BE(bytes, p + 5));
-      p += FIN_SIZE;
+    } else if (type === READ && p + KEY_ENTRY_SIZE <= bytes.length) {
+      readMark = view.getFloat64(p + 1);
+      p += KEY_ENTRY_SIZE;
     } else {
       break;
     }
@@ -99,16 +102,24 @@ export function replayJournal(path: string): JournalState | null {
 }
 
 const INITIAL_BUFFER = 4096;
+/** FIN and READ entries wait in memory until this much is buffered (or a REQ, or an fsync). */
+const LAZY_BYTES = 64 * 1024;
 
 /**
  * Appends entries to a journal file, buffered until flush(). Written by the
- * queue that owns it, flushed and fsynced with that queue's records.
+ * queue that owns it, flushed and fsynced with that queue's records. FIN and
+ * READ entries may wait in memory until the next fsync or until 64 KiB have
+ * gathered (a lost FIN costs a duplicate, never a message); a REQ is written at
+ * the next flush, so that a crash keeps its due time.
  */
 export class JournalWriter {
   private fd = -1;
   /** Allocated at the first entry: an idle channel's journal costs nothing. */
   private buf = new Uint8Array(0);
+  private view = new DataView(this.buf.buffer);
   private len = 0;
+  /** A REQ entry is buffered: the next flush() writes. */
+  private urgent = false;
   /** Bytes in the file plus the buffer since the last snapshot. */
   size = 0;
   unsynced = 0;
@@ -120,6 +131,7 @@ export class JournalWriter {
       const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + n, INITIAL_BUFFER));
       grown.set(this.buf.subarray(0, this.len));
       this.buf = grown;
+      this.view = new DataView(grown.buffer);
     }
     const at = this.len;
     this.len += n;
@@ -129,39 +141,39 @@ export class JournalWriter {
   }
 
   finished(key: number): void {
-    this.writeKeyEntry(FIN, key);
+    const p = this.reserve(KEY_ENTRY_SIZE);
+    this.buf[p] = FIN;
+    this.view.setFloat64(p + 1, key);
   }
 
   /** The reader has read every record before `key`. */
   readUpTo(key: number): void {
-    this.writeKeyEntry(READ, key);
+    const p = this.reserve(KEY_ENTRY_SIZE);
+    this.buf[p] = READ;
+    this.view.setFloat64(p + 1, key);
     this.unsynced--; // a hint for attempts, not worth an fsync of its own
-  }
-
-  private writeKeyEntry(type: number, key: number): void {
-    const p = this.reserve(FIN_SIZE);
-    const buf = this.buf;
-    buf[p] = type;
-    writeUint32BE(buf, p + 1, keyFileNum(key));
-    writeUint32BE(buf, p + 5, keyOffset(key));
   }
 
   requeued(key: number, dueMs: number, attempts: number): void {
     this.writeReq(this.reserve(REQ_SIZE), key, dueMs, attempts);
+    this.urgent = true;
   }
 
   private writeReq(p: number, key: number, dueMs: number, attempts: number): void {
-    const buf = this.buf;
-    buf[p] = REQ;
-    writeUint32BE(buf, p + 1, keyFileNum(key));
-    writeUint32BE(buf, p + 5, keyOffset(key));
-    writeUint64BE(buf, p + 9, dueMs);
-    buf[p + 17] = attempts >>> 8;
-    buf[p + 18] = attempts;
+    this.buf[p] = REQ;
+    const view = this.view;
+    view.setFloat64(p + 1, key);
+    view.setFloat64(p + 9, dueMs);
+    view.setUint16(p + 17, Math.min(attempts, 0xffff));
   }
 
   get pending(): boolean {
     return this.len > 0;
+  }
+
+  /** Entries wait in memory (see the class): only a REQ or 64 KiB make flushLazily() write. */
+  flushLazily(): void {
+    if (this.urgent || this.len >= LAZY_BYTES) this.flush();
   }
 
   /**
@@ -169,6 +181,7 @@ export class JournalWriter {
    * for the next try; a torn tail in the file only ever ends the replay early.
    */
   flush(): void {
+    this.urgent = false;
     if (this.len === 0) return;
     if (this.fd < 0) this.fd = openSync(this.path, "a");
     let off = 0;
@@ -198,8 +211,7 @@ export class JournalWriter {
     const h = out.reserve(HEADER_SIZE);
     writeUint32BE(out.buf, h, MAGIC);
     out.buf[h + 4] = VERSION;
-    writeUint32BE(out.buf, h + 5, readFileNum);
-    writeUint32BE(out.buf, h + 9, readPos);
+    out.view.setFloat64(h + 5, recordKey(readFileNum, readPos));
     held((key, dueMs, attempts) => out.writeReq(out.reserve(REQ_SIZE), key, dueMs, attempts));
     rmSync(out.path, { force: true });
     try {
@@ -210,6 +222,7 @@ export class JournalWriter {
     this.close();
     renameSync(out.path, this.path);
     this.len = 0;
+    this.urgent = false;
     this.size = out.size;
     this.unsynced = 0;
   }
