@@ -19,7 +19,7 @@ const goQuoteText = (s: string) => goQuote(encoder.encode(s));
 export class ClientAuth {
   /** The auth servers' last answer; null before AUTH. */
   state: AuthState | null = null;
-  private secret = "";
+  private secretText = "";
 
   constructor(
     private readonly client: ClientV2,
@@ -28,10 +28,15 @@ export class ClientAuth {
     private readonly logger: Logger,
   ) {}
 
+  /** The secret of a successful AUTH (the workers' relay links AUTH with it), else null. */
+  get secret(): string | null {
+    return this.state !== null && this.state.authorizations.length > 0 ? this.secretText : null;
+  }
+
   /** AUTH: asks the auth servers about the secret in `body`, then answers with the identity they grant. */
   authenticate(body: Uint8Array): void {
     if (this.state !== null && this.state.authorizations.length > 0) throw fatal("E_INVALID", "AUTH already set");
-    this.secret = utf8.decode(body);
+    this.secretText = utf8.decode(body);
     this.query(() => {
       const state = this.state!;
       if (state.authorizations.length === 0) throw fatal("E_UNAUTHORIZED", "AUTH no authorizations found");
@@ -72,7 +77,7 @@ export class ClientAuth {
     const query = {
       remoteIp: remote.slice(0, remote.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
       tls,
-      secret: this.secret,
+      secret: this.secretText,
       commonName: tls ? (this.transport.peerCommonName() ?? "") : "",
     };
     queryAnyAuthServer(query, this.servers).then(

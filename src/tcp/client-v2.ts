@@ -229,6 +229,11 @@ export class ClientV2 implements CommandHandler, Subscriber {
     return this.clientAuth?.state ?? null;
   }
 
+  /** The secret this connection authorized with; null without AUTH. */
+  get authSecret(): string | null {
+    return this.clientAuth?.secret ?? null;
+  }
+
   /** Closing or closed. */
   get closed(): boolean {
     return this.transport.isClosed;

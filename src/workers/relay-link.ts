@@ -6,7 +6,7 @@
  * frames and the non-fatal errors of forwarded commands are passed on as they
  * came; heartbeats are answered here.
  */
-import type { Socket } from "bun";
+import type { Socket, SocketHandler, TLSOptions } from "bun";
 import type { Logger } from "../common/logger.ts";
 import {
   FRAME_TYPE_ERROR,
@@ -40,11 +40,16 @@ export interface LinkIdentity {
   userAgent: string;
   msgTimeout: number;
   sampleRate: number;
+  /** The subscriber's AUTH secret, sent to the sibling before SUB; null when it did not AUTH. */
+  authSecret: string | null;
 }
 
 const enum LinkState {
   Connecting,
   Identifying,
+  /** TLS handshake, then the sibling's OK over TLS. */
+  Upgrading,
+  Authenticating,
   Subscribing,
   Up,
   Closed,
@@ -72,12 +77,17 @@ export class RelayLink {
   busy = false;
   /** Last message received or TOUCH sent on this link, ms. */
   lastActivity = Date.now();
+  /** AUTH and SUB, sent once IDENTIFY (and the TLS upgrade) are through. */
+  private afterIdentify: Uint8Array[] = [];
+  private authenticates = false;
 
   constructor(
     readonly index: number,
     readonly port: number,
     private readonly owner: LinkOwner,
     private readonly logger: Logger,
+    /** Client TLS options when the siblings require TLS (--tls-required), else null. */
+    private readonly tls: TLSOptions | null = null,
   ) {}
 
   get up(): boolean {
@@ -86,6 +96,7 @@ export class RelayLink {
 
   /** Connects and subscribes; failures end in owner.linkDown(). */
   open(host: string, topic: string, channel: string, identity: LinkIdentity): void {
+    const tls = this.tls !== null;
     const body = encoder.encode(
       JSON.stringify({
         client_id: identity.clientId,
@@ -93,7 +104,9 @@ export class RelayLink {
         user_agent: identity.userAgent,
         msg_timeout: identity.msgTimeout,
         sample_rate: identity.sampleRate,
-        feature_negotiation: false,
+        // the TLS upgrade is only offered with feature negotiation (a JSON answer)
+        feature_negotiation: tls,
+        tls_v1: tls,
       }),
     );
     const size = new Uint8Array(4);
@@ -101,7 +114,16 @@ export class RelayLink {
     this.write(encoder.encode(`${MAGIC_V2}IDENTIFY\n`));
     this.write(size);
     this.write(body);
-    this.write(encoder.encode(`SUB ${topic} ${channel}\n`));
+    if (identity.authSecret !== null) {
+      this.authenticates = true;
+      const secret = encoder.encode(identity.authSecret);
+      const secretSize = new Uint8Array(4);
+      writeUint32BE(secretSize, 0, secret.length);
+      this.afterIdentify.push(encoder.encode("AUTH\n"), secretSize, secret);
+    }
+    this.afterIdentify.push(encoder.encode(`SUB ${topic} ${channel}\n`));
+    // without TLS the commands go at once (nsqd answers them in order); with TLS nothing may follow IDENTIFY before the handshake
+    if (!tls) this.sendAfterIdentify();
     Bun.connect<RelayLink>({
       hostname: host,
       port: this.port,
@@ -113,9 +135,14 @@ export class RelayLink {
           this.state = LinkState.Identifying;
           this.flush();
         },
-        data: (_socket, chunk) => this.read(chunk),
+        data: (socket, chunk) => {
+          if (socket === this.socket) this.read(chunk);
+        },
         drain: () => this.flush(),
-        close: () => this.down(),
+        close: (socket) => {
+          // the raw socket under TLS closes with the TLS one, which reports it
+          if (socket === this.socket || this.state === LinkState.Connecting) this.down();
+        },
         error: (_socket, err) => {
           this.logger.warn(`WORKERS: relay to worker ${this.index} failed - ${err.message}`);
           this.down();
@@ -125,6 +152,37 @@ export class RelayLink {
       this.logger.warn(`WORKERS: relay to worker ${this.index} could not connect - ${err.message}`);
       this.down();
     });
+  }
+
+  private sendAfterIdentify(): void {
+    for (const bytes of this.afterIdentify) this.write(bytes);
+    this.afterIdentify = [];
+  }
+
+  /**
+   * nsqd's in-place TLS upgrade after its IDENTIFY answer: the handshake runs on
+   * the same socket, then the sibling says OK over TLS.
+   */
+  private upgrade(options: TLSOptions): void {
+    const raw = this.socket!;
+    this.socket = null;
+    const handlers: SocketHandler<RelayLink> = {
+      // the sibling's certificate is not verified (see linkTlsOptions), so a verification error (the
+      // `success` flag) does not matter; a handshake that really failed ends in close
+      handshake: (socket) => {
+        this.socket = socket;
+        this.flush();
+      },
+      data: (_socket, chunk) => this.read(chunk),
+      drain: () => this.flush(),
+      close: () => this.down(),
+      error: (_socket, err) => {
+        this.logger.warn(`WORKERS: relay to worker ${this.index} failed over TLS - ${err.message}`);
+        this.down();
+      },
+    };
+    this.state = LinkState.Upgrading;
+    raw.upgradeTLS<RelayLink>({ data: this, tls: options, socket: handlers });
   }
 
   /** Sets this link's share of the subscriber's RDY. */
@@ -232,15 +290,39 @@ export class RelayLink {
     return p;
   }
 
+  /** The state after IDENTIFY: waiting for AUTH's answer when there is an AUTH, else for SUB's. */
+  private afterAuth(): LinkState {
+    return this.authenticates ? LinkState.Authenticating : LinkState.Subscribing;
+  }
+
   /** A response or error frame (whole, with its size prefix). */
   private frame(type: number, frame: Uint8Array): void {
     const data = frame.subarray(8);
     if (type === FRAME_TYPE_RESPONSE) {
       if (isBytes(data, HEARTBEAT_BYTES)) return this.write(NOP);
-      if (this.state === LinkState.Identifying) this.state = LinkState.Subscribing;
-      else if (this.state === LinkState.Subscribing) {
-        this.state = LinkState.Up;
-        this.owner.linkUp(this);
+      switch (this.state) {
+        case LinkState.Identifying:
+          if (this.tls !== null) {
+            // a sibling that does not offer TLS would never answer the handshake
+            if (!new TextDecoder().decode(data).includes('"tls_v1":true')) {
+              this.logger.error(`WORKERS: relay to worker ${this.index} refused - no TLS offered`);
+              return this.close();
+            }
+            return this.upgrade(this.tls);
+          }
+          this.state = this.afterAuth();
+          return;
+        case LinkState.Upgrading:
+          this.state = this.afterAuth();
+          this.sendAfterIdentify();
+          return;
+        case LinkState.Authenticating:
+          this.state = LinkState.Subscribing;
+          return;
+        case LinkState.Subscribing:
+          this.state = LinkState.Up;
+          this.owner.linkUp(this);
+          return;
       }
       return;
     }

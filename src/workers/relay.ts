@@ -12,6 +12,7 @@
  * subscriber whose channel has messages on one worker only still gets its whole
  * RDY's worth in flight, and never more than its RDY in total.
  */
+import type { TLSOptions } from "bun";
 import type { Logger } from "../common/logger.ts";
 import type { ClientV2 } from "../tcp/client-v2.ts";
 import type { RelayOpener, SubscriberRelay } from "../tcp/relay-hook.ts";
@@ -41,6 +42,8 @@ export class RelayHub implements RelayOpener {
     readonly logger: Logger,
     /** --msg-timeout, the same on every worker. */
     readonly defaultMsgTimeout: number,
+    /** The links' client TLS options when the siblings require TLS, else null (see linkTlsOptions). */
+    readonly linkTls: TLSOptions | null = null,
   ) {
     peers.onChange(() => {
       for (const relay of this.relays) relay.connectLinks();
@@ -100,7 +103,7 @@ class Relay implements SubscriberRelay, LinkOwner {
       const link = this.links.get(index);
       if (link !== undefined && link.port === ports.tcpPort) continue;
       link?.close();
-      const fresh = new RelayLink(index, ports.tcpPort, this, this.hub.logger);
+      const fresh = new RelayLink(index, ports.tcpPort, this, this.hub.logger, this.hub.linkTls);
       this.links.set(index, fresh);
       const c = this.client;
       fresh.open(peers.host, this.topic, this.channel, {
@@ -110,6 +113,8 @@ class Relay implements SubscriberRelay, LinkOwner {
         // 0 keeps the sibling's --msg-timeout (the same option), which IDENTIFY could not set below 1 s
         msgTimeout: c.settings.msgTimeout === this.hub.defaultMsgTimeout ? 0 : c.settings.msgTimeout,
         sampleRate: c.settings.sampleRate,
+        // the sibling asks its auth server about the same secret, so it grants the same topics and channels
+        authSecret: c.authSecret,
       });
     }
   }

@@ -8,6 +8,7 @@
 import type { Subprocess } from "bun";
 import type { Logger } from "../common/logger.ts";
 import type { NsqdOptions } from "../core/options.ts";
+import { linkTlsOptions } from "./link-tls.ts";
 import type { ListeningMessage, PeerPorts, PeersMessage } from "./peers.ts";
 import { WORKER_ENV } from "./worker.ts";
 
@@ -59,10 +60,8 @@ export class Supervisor {
     if (tcpAddress.endsWith(":0") || httpAddress.endsWith(":0")) {
       throw new Error("--workers needs fixed ports in --tcp-address and --http-address (the workers share them)");
     }
-    if (this.options.authHttpAddresses.length > 0 || this.options.tlsRequired !== "false") {
-      // the links between workers would have to AUTH and upgrade to TLS: not done yet
-      throw new Error("--workers cannot be combined with --auth-http-address or --tls-required");
-    }
+    // refuses a certificate the workers' relay links could not present to each other
+    linkTlsOptions(this.options);
     if (broadcastTcpPort !== 0 || broadcastHttpPort !== 0) {
       throw new Error("--workers cannot be used with --broadcast-tcp-port or --broadcast-http-port: each worker announces its own ports");
     }

@@ -12,6 +12,7 @@ import { Logger } from "../common/logger.ts";
 import type { NsqdOptions } from "../core/options.ts";
 import { NsqdDaemon } from "../nsqd/daemon.ts";
 import { workerOptions } from "./layout.ts";
+import { linkTlsOptions } from "./link-tls.ts";
 import { WorkerPeers, type ListeningMessage, type PeersMessage } from "./peers.ts";
 import { RelayHub } from "./relay.ts";
 import { SharedHttp } from "./shared-http.ts";
@@ -59,7 +60,7 @@ export class WorkerNode {
     this.daemon = new NsqdDaemon(own, logger);
     const log = this.daemon.nsqd.logger;
     this.peers = new WorkerPeers(index, options.workers, options.nodeId, siblingHost(this.shared.tcp.hostname));
-    this.relays = new RelayHub(this.peers, log, own.msgTimeout);
+    this.relays = new RelayHub(this.peers, log, own.msgTimeout, linkTlsOptions(own));
     this.http = new SharedHttp(this.daemon, this.peers, log);
   }
 
