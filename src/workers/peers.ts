@@ -7,6 +7,7 @@ import { workerOfNode } from "./layout.ts";
 
 export interface PeerPorts {
   tcpPort: number;
+  /** Its private HTTP port, or its private HTTPS port when plain HTTP is refused (--tls-required=true). */
   httpPort: number;
 }
 

@@ -6,7 +6,7 @@
  * answer. Siblings are asked on their private HTTP ports, which always answer
  * for their own worker alone, so a request is never fanned out twice.
  */
-import type { Server } from "bun";
+import type { Server, TLSOptions } from "bun";
 import type { Logger } from "../common/logger.ts";
 import { jsonResponse, textResponse } from "../http/errors.ts";
 import { lastResortErrorHandler } from "../http/last-resort.ts";
@@ -34,12 +34,20 @@ const FAN_OUT = new Set([
 
 export class SharedHttp {
   private server: Server<undefined> | null = null;
+  /** The same API over TLS on the shared --https-address (when TLS is configured). */
+  private secure: Server<undefined> | null = null;
   private readonly lastResort: (error: Error) => Response;
 
   constructor(
     private readonly daemon: NsqdDaemon,
     private readonly peers: WorkerPeers,
     private readonly logger: Logger,
+    /**
+     * With --tls-required siblings answer only over HTTPS (their plain port points
+     * there): the ports they announce are their HTTPS ones, asked with these
+     * client TLS options (see linkTlsOptions); null for plain HTTP.
+     */
+    private readonly siblingTls: TLSOptions | null = null,
   ) {
     this.lastResort = lastResortErrorHandler(logger);
   }
@@ -60,9 +68,25 @@ export class SharedHttp {
     this.logger.info(`HTTP: listening on ${hostname}:${this.server.port} (shared by ${this.peers.count} workers)`);
   }
 
+  /** Serves the same answers over TLS on the shared --https-address, as a single nsqd does. */
+  listenHttps(hostname: string, port: number, tls: TLSOptions): void {
+    this.secure = Bun.serve({
+      hostname,
+      port,
+      tls,
+      reusePort: true,
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      fetch: (request) => this.handle(request),
+      error: this.lastResort,
+    });
+    this.logger.info(`HTTPS: listening on ${hostname}:${this.secure.port} (shared by ${this.peers.count} workers)`);
+  }
+
   close(): void {
     this.server?.stop(true);
     this.server = null;
+    this.secure?.stop(true);
+    this.secure = null;
   }
 
   private async handle(request: Request): Promise<Response> {
@@ -83,7 +107,7 @@ export class SharedHttp {
     const init = { method: request.method, headers: request.headers, body };
     const local = this.daemon.http.fetch(new Request(url.href, init));
     const remote = this.peers.live().map(({ index, ports }) =>
-      fetch(this.siblingUrl(ports.httpPort, url), init).catch((err: Error) => {
+      this.askSibling(ports.httpPort, url, init).catch((err: Error) => {
         this.logger.warn(`WORKERS: ${request.method} ${url.pathname} did not reach worker ${index} - ${err.message}`);
         return null;
       }),
@@ -92,9 +116,12 @@ export class SharedHttp {
     return answers.find((r) => r !== null && r.ok) ?? answers[0]!;
   }
 
-  private siblingUrl(port: number, url: URL): string {
+  /** The same path and query on a sibling's private port. */
+  private askSibling(port: number, url: URL, init: RequestInit = {}): Promise<Response> {
     const host = this.peers.host.includes(":") ? `[${this.peers.host}]` : this.peers.host;
-    return `http://${host}:${port}${url.pathname}${url.search}`;
+    const scheme = this.siblingTls === null ? "http" : "https";
+    const target = `${scheme}://${host}:${port}${url.pathname}${url.search}`;
+    return this.siblingTls === null ? fetch(target, init) : fetch(target, { ...init, tls: this.siblingTls });
   }
 
   /** Every worker's /stats as JSON (this one's through its own API, siblings over HTTP). */
@@ -103,7 +130,7 @@ export class SharedHttp {
     const path = `/stats?${query}`;
     const local = this.daemon.http.fetch(new Request(`http://local${path}`));
     const remote = this.peers.live().map(({ index, ports }) =>
-      fetch(`${this.siblingUrl(ports.httpPort, new URL(`http://x${path}`))}`).catch((err: Error) => {
+      this.askSibling(ports.httpPort, new URL(`http://x${path}`)).catch((err: Error) => {
         this.logger.warn(`WORKERS: /stats of worker ${index} failed - ${err.message}`);
         return null;
       }),
@@ -143,7 +170,7 @@ export class SharedHttp {
   private async allConnections(): Promise<number> {
     let total = this.daemon.tcp.clients.size;
     const remote = this.peers.live().map(({ ports }) =>
-      fetch(this.siblingUrl(ports.httpPort, new URL("http://x/metrics")))
+      this.askSibling(ports.httpPort, new URL("http://x/metrics"))
         .then((r) => r.text())
         .catch(() => ""),
     );

@@ -60,6 +60,9 @@ export class Supervisor {
     if (tcpAddress.endsWith(":0") || httpAddress.endsWith(":0")) {
       throw new Error("--workers needs fixed ports in --tcp-address and --http-address (the workers share them)");
     }
+    if (this.options.tlsCert !== "" && this.options.httpsAddress.endsWith(":0")) {
+      throw new Error("--workers with TLS needs a fixed port in --https-address (the workers share it)");
+    }
     // refuses a certificate the workers' relay links could not present to each other
     linkTlsOptions(this.options);
     if (broadcastTcpPort !== 0 || broadcastHttpPort !== 0) {

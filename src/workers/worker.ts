@@ -11,6 +11,7 @@ import { splitHostPort } from "../common/host-port.ts";
 import { Logger } from "../common/logger.ts";
 import type { NsqdOptions } from "../core/options.ts";
 import { NsqdDaemon } from "../nsqd/daemon.ts";
+import { loadTlsSettings, type TlsSettings } from "../tcp/tls.ts";
 import { workerOptions } from "./layout.ts";
 import { linkTlsOptions } from "./link-tls.ts";
 import { WorkerPeers, type ListeningMessage, type PeersMessage } from "./peers.ts";
@@ -45,6 +46,10 @@ export class WorkerNode {
   readonly relays: RelayHub;
   readonly http: SharedHttp;
   private readonly shared;
+  /** With TLS configured: the shared --https-address serves the shared API over TLS too. */
+  private readonly sharedHttps: { hostname: string; port: number; tls: TlsSettings } | null;
+  /** Siblings' HTTP API is HTTPS only: this worker announces its private HTTPS port. */
+  readonly httpsOnly: boolean;
 
   /** `options` are the nsqd's (shared addresses, --node-id, --data-path); the worker derives its own. */
   constructor(
@@ -60,8 +65,13 @@ export class WorkerNode {
     this.daemon = new NsqdDaemon(own, logger);
     const log = this.daemon.nsqd.logger;
     this.peers = new WorkerPeers(index, options.workers, options.nodeId, siblingHost(this.shared.tcp.hostname));
-    this.relays = new RelayHub(this.peers, log, own.msgTimeout, linkTlsOptions(own));
-    this.http = new SharedHttp(this.daemon, this.peers, log);
+    const linkTls = linkTlsOptions(own);
+    this.relays = new RelayHub(this.peers, log, own.msgTimeout, linkTls);
+    // with HTTP refused in plain (--tls-required=true) siblings are asked over their HTTPS ports
+    this.httpsOnly = own.tlsRequired === "true" && linkTls !== null;
+    this.http = new SharedHttp(this.daemon, this.peers, log, this.httpsOnly ? linkTls : null);
+    const tls = loadTlsSettings(options);
+    this.sharedHttps = tls !== null && options.httpsAddress !== "" ? { ...splitHostPort(options.httpsAddress, ANY_HOST), tls } : null;
   }
 
   /** Starts the nsqd on its private ports, then listens on the shared ones. */
@@ -70,6 +80,7 @@ export class WorkerNode {
     try {
       this.daemon.tcp.listen(this.shared.tcp.hostname, this.shared.tcp.port, { reusePort: true, relays: this.relays });
       this.http.listen(this.shared.http.hostname, this.shared.http.port);
+      if (this.sharedHttps !== null) this.http.listenHttps(this.sharedHttps.hostname, this.sharedHttps.port, this.sharedHttps.tls.options);
       this.http.sharedTcpPort = this.shared.tcp.port;
     } catch (err) {
       this.http.close();
@@ -98,7 +109,7 @@ export function startWorker(options: NsqdOptions, logger: Logger, index: number)
     type: "listening",
     index,
     tcpPort: worker.daemon.tcpPort,
-    httpPort: worker.daemon.httpPort,
+    httpPort: worker.httpsOnly ? worker.daemon.httpsPort : worker.daemon.httpPort,
   };
   process.send?.(listening);
   // a supervisor killed with SIGKILL cannot stop its workers: they notice and stop themselves

@@ -8,6 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
+import { readFileSync } from "node:fs";
 import { Consumer, Producer } from "../../src/client/index.ts";
 import type { ConnectionConfig } from "../../src/client/config.ts";
 import { makeCerts, type Certs } from "../helpers/features.ts";
@@ -46,8 +47,12 @@ afterEach(async () => {
   asked.length = 0;
 });
 
+/** The shared --https-address of the last workers() with TLS (a free port: the default 4152 is fixed). */
+let httpsPort = 0;
+
 async function workers(args: string[]): Promise<SpawnedWorkers> {
-  const w = await SpawnedWorkers.start(2, args);
+  httpsPort = freePorts(1)[0];
+  const w = await SpawnedWorkers.start(2, [`--https-address=127.0.0.1:${httpsPort}`, ...args]);
   cleanups.push(() => w.cleanup());
   return w;
 }
@@ -95,6 +100,13 @@ describe("nsqd --workers=2 with TLS and AUTH", () => {
     const w = await workers([`--tls-cert=${certs.serverCert}`, `--tls-key=${certs.serverKey}`, "--tls-required=true"]);
     await receivesFromBoth(w, "sealed", { tlsV1: true, tlsRootCaFile: certs.caCert });
     expect(w.log()).not.toContain("relay to worker");
+    // the shared HTTPS address answers for both workers, as a single nsqd's --https-address does
+    const r = await fetch(`https://127.0.0.1:${httpsPort}/stats?format=json&topic=sealed`, {
+      tls: { ca: readFileSync(certs.caCert, "utf8") },
+    });
+    expect(r.status).toBe(200);
+    const stats = (await r.json()) as { topics: { topic_name: string; message_count: number }[] };
+    expect(stats.topics.find((t) => t.topic_name === "sealed")?.message_count).toBe(100);
   }, 60_000);
 
   test("--tls-client-auth-policy=require-verify: the links present the nsqd's certificate", async () => {
