@@ -167,10 +167,6 @@ export class JournalWriter {
     view.setUint16(p + 17, Math.min(attempts, 0xffff));
   }
 
-  get pending(): boolean {
-    return this.len > 0;
-  }
-
   /** Entries wait in memory (see the class): only a REQ or 64 KiB make flushLazily() write. */
   flushLazily(): void {
     if (this.urgent || this.len >= LAZY_BYTES) this.flush();
