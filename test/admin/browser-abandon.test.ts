@@ -6,13 +6,12 @@
  * caught, and still render every page (issue 19: this used to end the process).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { startDaemonCluster, type DaemonCluster } from "../helpers/daemons.ts";
 import { mulberry32 } from "../helpers/random.ts";
 import { CHANNEL, TOPIC, bugLines, seedState } from "../hardening/daemon-fuzz.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 let c: DaemonCluster;
 let browser: Browser;
 let origin: string;
@@ -32,16 +31,11 @@ function pages(): { path: string; rendered: (p: Page) => Promise<unknown> }[] {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run scripts/ensure-chromium.sh`);
   c = await startDaemonCluster();
   origin = `http://127.0.0.1:${c.admin.httpPort}`;
   await seedState(c);
   await fetch(`http://127.0.0.1:${c.nsqd.httpPort}/mpub?topic=${TOPIC}`, { method: "POST", body: "a\nb\nc" });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -5,23 +5,21 @@
  * Screenshots of each page are kept in the test's temp dir (BUNSQ_KEEP_SCREENSHOTS=<dir> copies them).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadedUrls } from "../helpers/browser.ts";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { launchChromium, loadedUrls } from "../helpers/browser.ts";
+import type { Browser, Page } from "playwright-core";
 import { eventually } from "../helpers/lookupd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { nsqdTopic, publish, startCluster, type TestCluster } from "./cluster.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 let c: TestCluster;
 let browser: Browser;
 let dir: string;
 let consumer: RawClient;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run scripts/ensure-chromium.sh`);
   dir = mkdtempSync(join(tmpdir(), "bunsq-nsqadmin-ui-"));
   c = await startCluster();
   for (const n of c.nsqds) {
@@ -35,11 +33,7 @@ beforeAll(async () => {
   await consumer.response();
   await consumer.subscribe("clicks", "web", 2);
   await consumer.message();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -10,15 +10,14 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Server } from "bun";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { loadedUrls } from "../helpers/browser.ts";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, loadedUrls } from "../helpers/browser.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { publish, startCluster, startGoNsqd, type TestCluster } from "./cluster.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const INTERVAL_MS = 500;
 let c: TestCluster;
 let browser: Browser;
@@ -46,7 +45,6 @@ async function consume(client: RawClient): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run scripts/ensure-chromium.sh`);
   dir = mkdtempSync(join(tmpdir(), "bunsq-nsqadmin-charts-"));
   c = await startCluster({ memQueueSize: 40 });
   for (const n of c.nsqds) {
@@ -67,11 +65,7 @@ beforeAll(async () => {
     await Bun.sleep(150);
   }
   goNsqd = startGoNsqd("clicks", "web", 7);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 }, 30_000);
 
 afterAll(async () => {

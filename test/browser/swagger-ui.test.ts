@@ -4,39 +4,24 @@
  * leaving 127.0.0.1, and "Try it out" on POST /pub publishes a real message.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadedUrls } from "../helpers/browser.ts";
-import { chromium, type Browser } from "playwright-core";
+import { launchChromium, loadedUrls } from "../helpers/browser.ts";
+import type { Browser } from "playwright-core";
 import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { startTestNsqd } from "../helpers/nsqd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 
 let nsqd: NsqdDaemon;
 let browser: Browser;
 let dir: string;
 
 beforeAll(async () => {
-  // `bun run test` installs it first (scripts/ensure-chromium.sh); a missing browser is a failure, not a skip
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run scripts/ensure-chromium.sh`);
   dir = mkdtempSync(join(tmpdir(), "bunsq-swagger-"));
   nsqd = startTestNsqd();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
