@@ -26,7 +26,13 @@ export interface FuzzResult {
 }
 
 /** A raw connection that ignores what it receives; `closed` tells whether the server hung up. */
-export async function openRaw(port: number): Promise<{ socket: Socket<undefined>; closed: boolean } | null> {
+/** A raw connection of the fuzzers; `closed` once the server hung up. */
+export interface RawConnection {
+  socket: Socket<undefined>;
+  closed: boolean;
+}
+
+export async function openRaw(port: number): Promise<RawConnection | null> {
   const conn = { socket: null as unknown as Socket<undefined>, closed: false };
   try {
     conn.socket = await Bun.connect({
@@ -46,6 +52,20 @@ export async function openRaw(port: number): Promise<{ socket: Socket<undefined>
   } catch {
     return null;
   }
+}
+
+/**
+ * Writes `frame` in random chunks, or, with probability `vanish`, a random part
+ * of it before hanging up (false: the connection is gone).
+ */
+export function sendFrame(conn: RawConnection, fuzzer: Fuzzer, frame: Uint8Array, vanish: number): boolean {
+  if (fuzzer.random() < vanish) {
+    conn.socket.write(frame.subarray(0, fuzzer.random() * frame.length));
+    conn.socket.terminate();
+    return false;
+  }
+  for (const chunk of fuzzer.chunks(frame)) conn.socket.write(chunk);
+  return true;
 }
 
 export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
@@ -85,15 +105,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
         result.connectionsOpened++;
         conn.socket.write(fuzzer.magic());
       }
-      const frame = fuzzer.frame();
-      if (fuzzer.random() < 0.02) {
-        // vanish in the middle of a frame
-        conn.socket.write(frame.subarray(0, fuzzer.random() * frame.length));
-        conn.socket.terminate();
-        conn = null;
-      } else {
-        for (const chunk of fuzzer.chunks(frame)) conn.socket.write(chunk);
-      }
+      if (!sendFrame(conn, fuzzer, fuzzer.frame(), 0.02)) conn = null;
       result.framesSent++;
       // let the server answer (most frames are fatal: the next one needs a new connection)
       if (sent % 4 === 0) await Bun.sleep(0);

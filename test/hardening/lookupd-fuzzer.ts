@@ -5,7 +5,7 @@
  * clients that vanish mid-frame. Used by daemon-fuzz.test.ts and scripts/reliability.ts.
  */
 import { concatBytes } from "../helpers/raw-client.ts";
-import { openRaw } from "./fuzz-run.ts";
+import { openRaw, sendFrame } from "./fuzz-run.ts";
 import { Fuzzer, mulberry32 } from "./fuzzer.ts";
 
 const enc = new TextEncoder();
@@ -96,14 +96,7 @@ export async function runLookupdFuzz(o: LookupdFuzzOptions): Promise<LookupdFuzz
         }
         conn.socket.write(fuzzer.magic());
       }
-      const frame = fuzzer.frame();
-      if (fuzzer.random() < 0.03) {
-        conn.socket.write(frame.subarray(0, fuzzer.random() * frame.length));
-        conn.socket.terminate();
-        conn = null;
-      } else {
-        for (const chunk of fuzzer.chunks(frame)) conn.socket.write(chunk);
-      }
+      if (!sendFrame(conn, fuzzer, fuzzer.frame(), 0.03)) conn = null;
       result.framesSent++;
       if (result.framesSent % 4 === 0) await Bun.sleep(0);
     }
