@@ -8,12 +8,11 @@
  * what nsqd's /stats said about its connections.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Server } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
-import { makeCerts, type Certs } from "../helpers/features.ts";
+import { makeCerts, startAuthServer, type Certs, type TestAuthServer } from "../helpers/features.ts";
 import { perTestCleanups } from "../helpers/nsqd.ts";
 import type { Scenario, ScenarioResult } from "./feature-scenario.ts";
 import { uniqueTopic } from "./helpers.ts";
@@ -25,7 +24,7 @@ const COUNT = 40;
 
 let certs: Certs;
 let buildDir: string;
-let authServer: Server<undefined>;
+let authServer: TestAuthServer;
 /** secret -> the auth server's answer (status 403 for unknown secrets). */
 const grants: Record<string, unknown> = {
   s3cret: {
@@ -39,15 +38,7 @@ const grants: Record<string, unknown> = {
 beforeAll(async () => {
   certs = makeCerts();
   buildDir = mkdtempSync(join(tmpdir(), "bunsq-client-features-"));
-  authServer = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(req) {
-      const secret = new URL(req.url).searchParams.get("secret") ?? "";
-      const grant = grants[secret];
-      return grant === undefined ? Response.json({ message: "unknown secret" }, { status: 403 }) : Response.json(grant);
-    },
-  });
+  authServer = startAuthServer(grants);
   if (NODE !== null) {
     const build = Bun.spawnSync(
       // an output folder, not a file: the native snappy addons are copied beside the bundle
@@ -58,7 +49,7 @@ beforeAll(async () => {
   }
 });
 afterAll(() => {
-  authServer.stop(true);
+  authServer.stop();
   certs.remove();
   rmSync(buildDir, { recursive: true, force: true });
 });
@@ -171,7 +162,7 @@ describe.each(runtimes)("on %s", (runtime) => {
   }, 30_000);
 
   test("AUTH: the identity nsqd reports is exposed; TLS + snappy + AUTH together", async () => {
-    const s = nsqd({ authHttpAddresses: [`127.0.0.1:${authServer.port}`] });
+    const s = nsqd({ authHttpAddresses: [authServer.address] });
     const r = await scenario(runtime, s, { authSecret: "s3cret" }, uniqueTopic("auth"));
     delivered(r);
     const auth = { identity: "alice", identity_url: "https://example.test/alice", permission_count: 1 };
@@ -183,7 +174,7 @@ describe.each(runtimes)("on %s", (runtime) => {
   }, 30_000);
 
   test("AUTH refused: a wrong secret, no secret, and a topic outside the grant", async () => {
-    const s = nsqd({ authHttpAddresses: [`127.0.0.1:${authServer.port}`] });
+    const s = nsqd({ authHttpAddresses: [authServer.address] });
     const wrong = await scenario(runtime, s, { authSecret: "nope" }, uniqueTopic("auth"));
     expect(wrong.error).toMatchObject({ name: "NegotiationError", code: "E_AUTH_FAILED" });
     const none = await scenario(runtime, s, {}, uniqueTopic("auth"));

@@ -169,3 +169,27 @@ export function closeQuietly(reader: Reader | null, writer: Writer | null): void
   reader?.close();
   writer?.close();
 }
+
+/** An auth server (nsqd's --auth-http-address) started by a test; `asked` records every secret it was asked about. */
+export interface TestAuthServer {
+  /** host:port, for --auth-http-address. */
+  readonly address: string;
+  readonly asked: string[];
+  stop(): void;
+}
+
+/** Answers each secret of `grants` with its grant, any other with 403 "unknown secret". */
+export function startAuthServer(grants: Record<string, unknown>): TestAuthServer {
+  const asked: string[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      const secret = new URL(req.url).searchParams.get("secret") ?? "";
+      asked.push(secret);
+      const grant = grants[secret];
+      return grant === undefined ? Response.json({ message: "unknown secret" }, { status: 403 }) : Response.json(grant);
+    },
+  });
+  return { address: `127.0.0.1:${server.port}`, asked, stop: () => server.stop(true) };
+}

@@ -6,26 +6,20 @@
  * accepts: "tls-v1" for tls_v1, a boolean option without a value).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Server } from "bun";
-import { makeCerts, type Certs } from "../helpers/features.ts";
+import { makeCerts, startAuthServer, type Certs, type TestAuthServer } from "../helpers/features.ts";
 import { perTestCleanups } from "../helpers/nsqd.ts";
 import { runTool } from "./helpers.ts";
 
 let certs: Certs;
-let authServer: Server<undefined>;
+let authServer: TestAuthServer;
 beforeAll(() => {
   certs = makeCerts();
-  authServer = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(req) {
-      if (new URL(req.url).searchParams.get("secret") !== "s3cret") return Response.json({ message: "no" }, { status: 403 });
-      return Response.json({ ttl: 3600, identity: "tools", authorizations: [{ topic: ".*", channels: [".*"], permissions: ["subscribe", "publish"] }] });
-    },
+  authServer = startAuthServer({
+    s3cret: { ttl: 3600, identity: "tools", authorizations: [{ topic: ".*", channels: [".*"], permissions: ["subscribe", "publish"] }] },
   });
 });
 afterAll(() => {
-  authServer.stop(true);
+  authServer.stop();
   certs.remove();
 });
 
@@ -36,7 +30,7 @@ test("to_nsq and nsq_tail over TLS with compression and AUTH through -opt flags"
     tlsCert: certs.serverCert,
     tlsKey: certs.serverKey,
     tlsRequired: "true",
-    authHttpAddresses: [`127.0.0.1:${authServer.port}`],
+    authHttpAddresses: [authServer.address],
   });
   const address = `--nsqd-tcp-address=127.0.0.1:${s.tcpPort}`;
   const pub = await runTool(

@@ -7,44 +7,35 @@
  * present under require-verify is refused at start.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import type { Server } from "bun";
 import { readFileSync } from "node:fs";
 import { Consumer, Producer } from "../../src/client/index.ts";
 import type { ConnectionConfig } from "../../src/client/config.ts";
-import { makeCerts, type Certs } from "../helpers/features.ts";
+import { makeCerts, startAuthServer, type Certs, type TestAuthServer } from "../helpers/features.ts";
 import { NSQD_ENTRY, freePorts, removeDir, tempDataDir } from "../helpers/process.ts";
 import { SpawnedWorkers } from "../helpers/workers.ts";
 
 let certs: Certs;
 /** Secrets and the topics they may subscribe to and publish on; every secret asked about is recorded. */
-let authServer: Server<undefined>;
-const asked: string[] = [];
+let authServer: TestAuthServer;
 beforeAll(() => {
   certs = makeCerts();
-  authServer = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(req) {
-      const secret = new URL(req.url).searchParams.get("secret") ?? "";
-      asked.push(secret);
-      if (secret !== "open-sesame") return Response.json({ message: "unknown secret" }, { status: 403 });
-      return Response.json({
-        ttl: 3600,
-        identity: "alice",
-        authorizations: [{ topic: "^guarded$", channels: [".*"], permissions: ["subscribe", "publish"] }],
-      });
+  authServer = startAuthServer({
+    "open-sesame": {
+      ttl: 3600,
+      identity: "alice",
+      authorizations: [{ topic: "^guarded$", channels: [".*"], permissions: ["subscribe", "publish"] }],
     },
   });
 });
 afterAll(() => {
-  authServer.stop(true);
+  authServer.stop();
   certs.remove();
 });
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-  asked.length = 0;
+  authServer.asked.length = 0;
 });
 
 /** The shared --https-address of the last workers() with TLS (a free port: the default 4152 is fixed). */
@@ -152,11 +143,11 @@ describe("nsqd --workers=2 with TLS and AUTH", () => {
   }, 30_000);
 
   test("--auth-http-address: the links AUTH with the subscriber's secret", async () => {
-    const w = await workers([`--auth-http-address=127.0.0.1:${authServer.port}`]);
+    const w = await workers([`--auth-http-address=${authServer.address}`]);
     await receivesFromBoth(w, "guarded", { authSecret: "open-sesame" });
     // the subscriber, its link and the two producers: only the granted secret was ever asked about
-    expect(asked.length).toBeGreaterThanOrEqual(4);
-    expect(new Set(asked)).toEqual(new Set(["open-sesame"]));
+    expect(authServer.asked.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(authServer.asked)).toEqual(new Set(["open-sesame"]));
     expect(w.log()).not.toContain("relay to worker");
   }, 60_000);
 });
