@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import type { MessageFrame } from "../../src/protocol/frame-decoder.ts";
 import type { RawClient } from "../helpers/raw-client.ts";
+import { eventually } from "../helpers/lookupd.ts";
 import { nsqdProcesses } from "../helpers/nsqd-processes.ts";
 import type { NsqdProcess } from "../helpers/process.ts";
 
@@ -29,13 +30,6 @@ async function channelStats(p: NsqdProcess, topic: string, channel: string): Pro
   return stats.topics.find((t) => t.topic_name === topic)?.channels.find((c) => c.channel_name === channel);
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(10);
-  }
-}
 
 /** Receives messages until `count` arrived, FINs each, and notes when each body came. */
 async function receive(c: RawClient, count: number, timeoutMs: number): Promise<Map<string, { at: number; m: MessageFrame }>> {
@@ -73,10 +67,10 @@ describe("kill -9 with --mem-queue-size=0 --sync-every=1", () => {
     c.req(held.get("m3")!.id, 2000);
     c.req(held.get("m4")!.id, 0);
     // m1, m2 in flight; m3 and the DPUB deferred; m4 requeued; m5 never delivered
-    await until(async () => {
+    await eventually(async () => {
       const s = await channelStats(n, "states", "ch");
       return s?.in_flight_count === 2 && s.deferred_count === 2;
-    });
+    }, "two in flight and two deferred");
     await kill(n, "SIGKILL");
 
     const n2 = await start(dir, DURABLE);
@@ -100,7 +94,7 @@ describe("kill -9 with --mem-queue-size=0 --sync-every=1", () => {
     expect({ late, inTime: late.m3 >= -5 && late.deferred >= -5 }).toMatchObject({ inTime: true });
     expect(await c2.quiet(300)).toBe(true);
     // everything finished: nothing is left on disk to come back again
-    await until(async () => (await channelStats(n2, "states", "ch"))?.in_flight_count === 0);
+    await eventually(async () => (await channelStats(n2, "states", "ch"))?.in_flight_count === 0, "nothing in flight");
     await kill(n2, "SIGKILL");
     const n3 = await start(dir, DURABLE);
     const c3 = await connect(n3);
@@ -141,7 +135,7 @@ describe("deferred messages keep their time across restarts", () => {
         const due = Date.now() + 3000;
         for (let i = 0; i < 50; i++) p.dpub("later", 3000, `d${i}`);
         for (let i = 0; i < 50; i++) expect(await p.response()).toBe("OK");
-        await until(async () => (await channelStats(n, "later", "ch"))?.deferred_count === 50);
+        await eventually(async () => (await channelStats(n, "later", "ch"))?.deferred_count === 50, "50 deferred");
         await Bun.sleep(Math.max(0, due - 2000 - Date.now()));
         await kill(n, how);
 
@@ -182,7 +176,7 @@ describe("deferred messages keep their time across restarts", () => {
     const m = await c.message();
     const due = Date.now() + 2000;
     c.req(m.id, 2000);
-    await until(async () => (await channelStats(n, "retry", "ch"))?.deferred_count === 1);
+    await eventually(async () => (await channelStats(n, "retry", "ch"))?.deferred_count === 1, "the REQ deferred");
     await kill(n, "SIGTERM");
     const n2 = await start(dir, []);
     const c2 = await connect(n2);

@@ -12,6 +12,7 @@ import { Consumer, Producer } from "../../src/client/index.ts";
 import type { ConnectionConfig } from "../../src/client/config.ts";
 import { makeCerts, startAuthServer, type Certs, type TestAuthServer } from "../helpers/features.ts";
 import { NSQD_ENTRY, freePorts, removeDir, tempDataDir } from "../helpers/process.ts";
+import { eventually } from "../helpers/lookupd.ts";
 import { SpawnedWorkers } from "../helpers/workers.ts";
 
 let certs: Certs;
@@ -48,13 +49,6 @@ async function workers(args: string[]): Promise<SpawnedWorkers> {
   return w;
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 /**
  * Subscribes on the shared address, publishes `perWorker` messages to each
@@ -80,7 +74,7 @@ async function receivesFromBoth(w: SpawnedWorkers, topic: string, config: Partia
     await p.connect();
     for (let i = 0; i < perWorker; i++) await p.publish(topic, `w${x.index}-${i}`);
   }
-  await until(() => counts.size === perWorker * own.length, `${perWorker * own.length} messages`, 20_000).catch((err) => {
+  await eventually(() => counts.size === perWorker * own.length, `${perWorker * own.length} messages`, 20_000).catch((err) => {
     throw new Error(`${err.message}\n${w.log()}`);
   });
   for (const x of own) for (let i = 0; i < perWorker; i++) expect(counts.get(`w${x.index}-${i}`)).toBe(1);

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Consumer, Producer } from "../../src/client/index.ts";
 import type { NSQLookupd } from "../../src/lookupd/nsqlookupd.ts";
-import { startTestLookupd } from "../helpers/lookupd.ts";
+import { eventually, startTestLookupd } from "../helpers/lookupd.ts";
 import { NSQD_ENTRY, freePorts, removeDir, tempDataDir } from "../helpers/process.ts";
 import { SpawnedWorkers, pidAlive } from "../helpers/workers.ts";
 
@@ -42,13 +42,6 @@ async function post(port: number, path: string): Promise<number> {
   return (await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST" })).status;
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 /** Counts every body a consumer receives (all finished). */
 function tallyConsumer(topic: string, channel: string, maxInFlight = 200) {
@@ -81,7 +74,7 @@ describe("nsqd --workers=2", () => {
     expect(await post(w.httpPort, `/channel/create?topic=${topic}&channel=direct`)).toBe(200);
     expect(await post(w.httpPort, `/channel/create?topic=${topic}&channel=lookup`)).toBe(200);
     // both workers registered the topic with nsqlookupd, each on its own ports
-    await until(async () => (await getJson(l.httpPort, `/lookup?topic=${topic}`)).producers.length === 2, "2 producers in nsqlookupd");
+    await eventually(async () => (await getJson(l.httpPort, `/lookup?topic=${topic}`)).producers.length === 2, "2 producers in nsqlookupd");
     const own = w.workers().map((x) => x.tcpPort).sort();
     const registered = (await getJson(l.httpPort, `/lookup?topic=${topic}`)).producers.map((p: any) => p.tcp_port).sort();
     expect(registered).toEqual(own);
@@ -90,7 +83,7 @@ describe("nsqd --workers=2", () => {
     await direct.consumer.connectToNsqd(`127.0.0.1:${w.tcpPort}`);
     const viaLookup = tallyConsumer(topic, "lookup");
     await viaLookup.consumer.connectToNsqlookupd(`127.0.0.1:${l.httpPort}`);
-    await until(() => viaLookup.consumer.connectedAddresses().length === 2, "the lookupd consumer on both workers");
+    await eventually(() => viaLookup.consumer.connectedAddresses().length === 2, "the lookupd consumer on both workers");
 
     const pubs = await producers(w.tcpPort, 16);
     const total = 4000;
@@ -103,14 +96,14 @@ describe("nsqd --workers=2", () => {
     await Promise.all(sent);
 
     for (const { counts } of [direct, viaLookup]) {
-      await until(() => counts.size === total, `${total} distinct messages`, 20_000);
+      await eventually(() => counts.size === total, `${total} distinct messages`, 20_000);
     }
     // the publishers were spread over both workers
     for (const x of w.workers()) {
       const stats = await getJson(x.httpPort, `/stats?format=json&topic=${topic}`);
       expect(stats.topics[0].message_count).toBeGreaterThan(0);
     }
-    await until(async () => {
+    await eventually(async () => {
       const stats = await getJson(w.httpPort, `/stats?format=json&topic=${topic}`);
       return stats.topics[0].channels.every((c: any) => c.in_flight_count === 0 && c.depth === 0);
     }, "every message finished");
@@ -191,17 +184,17 @@ describe("nsqd --workers=2", () => {
       }
       await producer.stop();
     });
-    await until(() => acked.size >= 300, "publishing under way");
+    await eventually(() => acked.size >= 300, "publishing under way");
     const victim = w.workers()[1];
     process.kill(victim.pid, "SIGKILL");
     await w.waitFor(() => (w.workers()[1]?.pid ?? victim.pid) !== victim.pid, "worker 1 restarted", 15_000);
     expect(pidAlive(w.workers()[0].pid)).toBe(true);
     const before = acked.size;
-    await until(() => acked.size >= before + 300, "publishing after the restart");
+    await eventually(() => acked.size >= before + 300, "publishing after the restart");
     publishing = false;
     await Promise.all(loops);
 
-    await until(() => [...acked].every((b) => counts.has(b)), "every acknowledged message delivered", 30_000);
+    await eventually(() => [...acked].every((b) => counts.has(b)), "every acknowledged message delivered", 30_000);
     expect(w.log()).toContain("worker 1 exited");
   }, 90_000);
 
@@ -210,7 +203,7 @@ describe("nsqd --workers=2", () => {
     const pids = w.workers().map((x) => x.pid);
     w.proc.kill("SIGTERM");
     expect(await w.proc.exited).toBe(0);
-    await until(() => pids.every((pid) => !pidAlive(pid)), "the workers to exit");
+    await eventually(() => pids.every((pid) => !pidAlive(pid)), "the workers to exit");
     expect(w.log()).toContain("all workers stopped");
   }, 30_000);
 });
