@@ -676,7 +676,15 @@ export class DiskQueue {
     this.heldRecords = heldRecords;
     this.journal = new JournalWriter(this.journalPath);
     const state = this.hasFiles ? replayJournal(this.journalPath) : null;
-    if (state === null) return []; // no journal yet, or a queue from before journals: what was read is finished
+    if (state === null) {
+      if (this.hasFiles && existsSync(this.journalPath)) {
+        this.opts.logger.error(
+          `DISKQUEUE(${this.opts.name}): journal ${this.journalPath} is unreadable; resuming at the saved read position ` +
+            `(messages that were in flight before it may not come back)`,
+        );
+      }
+      return []; // no journal yet, or a queue from before journals: what was read is finished
+    }
     this.journalStarted = true;
     this.journaledReadKey = state.readMark;
     this.deliveredBefore = state.readMark;
