@@ -9,7 +9,10 @@
  * on its own port (as consumers that discover through nsqlookupd connect).
  * See docs/performance.md, "Workers".
  *
- *   bun bench/workers.ts [--workers=1,2,4] [--runfor=5s] [--connections=4] [--runs=1]
+ * Each server is warmed up first (--warmup of publishing and consuming, then
+ * emptied), so that no worker's JIT compilation falls into the measurement.
+ *
+ *   bun bench/workers.ts [--workers=1,2,4] [--runfor=5s] [--connections=4] [--runs=1] [--warmup=2s]
  */
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +29,7 @@ const table = [
   { key: "runfor", flag: "runfor", kind: "duration", default: 5000, above: 0, help: "duration of each phase (publish, consume)" },
   { key: "connections", flag: "connections", kind: "int", default: 4, min: 1, help: "connections of the writer and of the reader" },
   { key: "runs", flag: "runs", kind: "int", default: 1, min: 1, help: "runs of every worker count" },
+  { key: "warmup", flag: "warmup", kind: "duration", default: 2000, help: "publish and consume for this long before measuring (0: measure from the start)" },
 ] as const;
 
 type Options = OptionsOf<typeof table>;
@@ -96,7 +100,17 @@ async function measure(workers: number, o: Options): Promise<{ write: Phase; rea
     await Bun.sleep(500);
     const topic = "sub_bench";
     await createChannel(httpPort, topic, "ch");
-    const common = [`--nsqd-tcp-address=127.0.0.1:${port}`, `--topic=${topic}`, `--size=${SIZE}`, `--runfor=${o.runfor}ms`, `--connections=${o.connections}`];
+    const to = `--nsqd-tcp-address=127.0.0.1:${port}`;
+    const shape = [`--topic=${topic}`, `--size=${SIZE}`, `--connections=${o.connections}`];
+    if (o.warmup > 0) {
+      // every worker process compiles its hot paths on its own (JSC's JIT threads count as its CPU): a
+      // server that has run for a while has done so, and N workers would otherwise pay it N times here
+      const warm = [to, ...shape, `--runfor=${o.warmup}ms`];
+      await runChild("bench-writer.ts", [...warm, "--batch-size=200"]);
+      await runChild("bench-reader.ts", [...warm, "--rdy=2500"]);
+      await emptyChannel(httpPort, topic, "ch");
+    }
+    const common = [to, ...shape, `--runfor=${o.runfor}ms`];
     const write = await phase(proc.pid, () => runChild("bench-writer.ts", [...common, "--batch-size=200"]));
     const read = await phase(proc.pid, () => runChild("bench-reader.ts", [...common, "--rdy=2500"]));
     // the rest of the backlog, read from every worker's own port at once
@@ -114,6 +128,14 @@ async function measure(workers: number, o: Options): Promise<{ write: Phase; rea
     clearTimeout(timer);
     removeDir(dataPath);
     removeDir(logFile);
+  }
+}
+
+/** Drops what the warm-up left (the topic's queue and the channel's), on every worker. */
+async function emptyChannel(httpPort: number, topic: string, channel: string): Promise<void> {
+  for (const path of [`/topic/empty?topic=${topic}`, `/channel/empty?topic=${topic}&channel=${channel}`]) {
+    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, { method: "POST" });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   }
 }
 

@@ -9,6 +9,12 @@ import { Delivery, type MessageData, type Subscriber } from "./message.ts";
 import { NOT_IN_FLIGHT, NOT_OWNER, Refusal } from "./refusal.ts";
 import type { Topic } from "./topic.ts";
 
+/** The consumers a delivery round serves (see Channel.pump). */
+const enum Round {
+  All,
+  Direct,
+  Standby,
+}
 
 /**
  * A channel reads its topic's shared memory queue by position (`cursor`) and keeps
@@ -28,6 +34,11 @@ export class Channel {
 
   readonly consumers: Subscriber[] = [];
   private nextConsumer = 0;
+  /** Consumers that are standbys (see Subscriber.standby), and where their round robin stands. */
+  private standbyCount = 0;
+  private nextStandby = 0;
+  /** Set by deliverRound: it stopped because no message was left. */
+  private outOfMessages = false;
 
   /** Messages to deliver before new ones: timed out, requeued, or out of deferral. */
   private readonly requeued = new RingBuffer<Delivery>();
@@ -129,6 +140,7 @@ export class Channel {
 
   addConsumer(consumer: Subscriber): void {
     this.consumers.push(consumer);
+    if (consumer.standby) this.standbyCount++;
   }
 
   /** Removes a consumer and gives its in-flight messages to the others at once. */
@@ -136,7 +148,9 @@ export class Channel {
     const i = this.consumers.indexOf(consumer);
     if (i < 0) return;
     this.consumers.splice(i, 1);
+    if (consumer.standby) this.standbyCount--;
     if (this.nextConsumer >= this.consumers.length) this.nextConsumer = 0;
+    if (this.nextStandby >= this.consumers.length) this.nextStandby = 0;
     if (this.inFlight.size > 0) {
       const held = [...this.inFlight.values()].filter((d) => d.consumer === consumer);
       for (const d of held) {
@@ -154,26 +168,46 @@ export class Channel {
 
   // ---- delivery ----
 
-  /** Hands messages to ready consumers, round robin, until none is ready or none is left. */
+  /**
+   * Hands messages to ready consumers, round robin, until none is ready or none is
+   * left. Standby consumers get a round of their own, only with what the others
+   * were not ready for.
+   */
   pump(): void {
     if (this.pumping || this.paused || this.deleted) return;
-    const consumers = this.consumers;
-    if (consumers.length === 0) return;
+    if (this.consumers.length === 0) return;
     this.pumping = true;
     const now = Date.now();
+    if (this.standbyCount === 0) {
+      this.nextConsumer = this.deliverRound(now, this.nextConsumer, Round.All);
+    } else {
+      this.nextConsumer = this.deliverRound(now, this.nextConsumer, Round.Direct);
+      if (!this.outOfMessages) this.nextStandby = this.deliverRound(now, this.nextStandby, Round.Standby);
+    }
+    this.pumping = false;
+    this.topic.release();
+  }
+
+  /** One round robin over the consumers of `round`, from `start`; returns where the next one starts. */
+  private deliverRound(now: number, start: number, round: Round): number {
+    const consumers = this.consumers;
+    this.outOfMessages = false;
     let idle = 0;
-    let i = this.nextConsumer;
+    let i = start;
     // the length is re-read each turn: a consumer can disconnect while we write to it
     while (idle < consumers.length) {
       if (i >= consumers.length) i = 0;
       const consumer = consumers[i];
-      if (!consumer.isReady()) {
+      if ((round !== Round.All && consumer.standby !== (round === Round.Standby)) || !consumer.isReady()) {
         idle++;
         i++;
         continue;
       }
       const d = this.next(now);
-      if (d === null) break; // this consumer stays first in line for the next message
+      if (d === null) {
+        this.outOfMessages = true;
+        break; // this consumer stays first in line for the next message
+      }
       i++;
       idle = 0;
       if (consumer.sampleRate > 0 && Math.random() * 100 >= consumer.sampleRate) {
@@ -183,9 +217,7 @@ export class Channel {
       this.startInFlight(d, consumer, now);
       consumer.send(d);
     }
-    this.nextConsumer = i;
-    this.pumping = false;
-    this.topic.release();
+    return i;
   }
 
   /**
@@ -411,6 +443,7 @@ export class Channel {
     this.deleted = true;
     for (const consumer of this.consumers.slice()) consumer.close();
     this.consumers.length = 0;
+    this.standbyCount = 0;
     // the queue's close() snapshots what is held, so it goes before the held sets are cleared
     if (this.disk !== null) this.topic.nsqd.closeDiskQueue(this.disk, deleteData);
     this.inFlight.clear();

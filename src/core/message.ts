@@ -75,6 +75,12 @@ export interface Subscriber extends StatsReporter {
   readonly msgTimeout: number;
   /** 0 for every message, 1-99 to receive roughly that percentage. */
   readonly sampleRate: number;
+  /**
+   * A standby takes a message only when no other consumer of the channel is ready
+   * for it (the relay link of a sibling worker: a message its own worker's
+   * subscribers can take then needs no extra hop). Fixed before it subscribes.
+   */
+  readonly standby: boolean;
   /** True while this client can take one more message right now. */
   isReady(): boolean;
   /** Writes the message frame (the delivery is already in flight). */

@@ -21,7 +21,7 @@ import { ClientAuth } from "./client-auth.ts";
 import { clientStats } from "./client-stats.ts";
 import { ClientUpgrades, type Compression } from "./client-upgrades.ts";
 import { applyIdentify, decodeIdentify, defaultClientSettings, type ClientSettings } from "./identify.ts";
-import type { RelayOpener, SubscriberRelay } from "./relay-hook.ts";
+import { RELAY_AGENT_MARK, type RelayOpener, type SubscriberRelay } from "./relay-hook.ts";
 import type { TlsSettings } from "./tls.ts";
 import { Transport, type TlsSession } from "./transport.ts";
 
@@ -100,6 +100,8 @@ export class ClientV2 implements CommandHandler, Subscriber {
   private identifiedId: string;
   private identifiedHostname: string;
   private identifiedUserAgent = "";
+  /** A sibling worker's relay link (its user_agent says so): a standby consumer. */
+  private relayLink = false;
 
   private subscribed: Channel | null = null;
   /** The channel's messages of sibling workers (`--workers=N`); null otherwise. */
@@ -338,6 +340,10 @@ export class ClientV2 implements CommandHandler, Subscriber {
 
   get sampleRate(): number {
     return this.negotiated.sampleRate;
+  }
+
+  get standby(): boolean {
+    return this.relayLink;
   }
 
   stats(): ClientStats {
@@ -580,6 +586,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
     this.identifiedId = data.client_id || data.short_id || this.identifiedId;
     this.identifiedHostname = data.hostname || data.long_id || this.identifiedHostname;
     this.identifiedUserAgent = data.user_agent;
+    this.relayLink = data.user_agent.startsWith(RELAY_AGENT_MARK);
     applyIdentify(this.negotiated, data, opts);
     this.nextHeartbeat = Date.now() + this.negotiated.heartbeatInterval;
     if (!data.feature_negotiation) return this.respond(FRAME_OK);

@@ -1,6 +1,13 @@
 import type { ClientV2 } from "./client-v2.ts";
 
 /**
+ * The start of a relay link's user_agent. Its nsqd makes such a connection a
+ * standby consumer (see Subscriber.standby); the shared /stats folds it into the
+ * subscriber it serves.
+ */
+export const RELAY_AGENT_MARK = "bunsq-relay for ";
+
+/**
  * What a subscribed connection asks of the layer that relays its sibling
  * workers' messages (src/workers, with `--workers=N`). The connection stays an
  * ordinary subscriber of its own nsqd; the relay brings in the channel's

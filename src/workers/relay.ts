@@ -15,7 +15,7 @@
 import type { TLSOptions } from "bun";
 import type { Logger } from "../common/logger.ts";
 import type { ClientV2 } from "../tcp/client-v2.ts";
-import type { RelayOpener, SubscriberRelay } from "../tcp/relay-hook.ts";
+import { RELAY_AGENT_MARK, type RelayOpener, type SubscriberRelay } from "../tcp/relay-hook.ts";
 import type { WorkerPeers } from "./peers.ts";
 import { RelayLink, type LinkOwner } from "./relay-link.ts";
 
@@ -28,9 +28,6 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
 /** A link's estimate of messages in flight is dropped after this long without activity (sibling timeouts). */
 const QUIET_GRACE_MS = 1_000;
-
-/** The marker in a relay link's user_agent; the shared /stats folds such clients into their subscriber. */
-export const RELAY_AGENT_MARK = "bunsq-relay for ";
 
 export class RelayHub implements RelayOpener {
   private readonly relays = new Set<Relay>();

@@ -15,7 +15,7 @@ import { formatStatsText } from "../http/stats.ts";
 import type { NsqdDaemon } from "../nsqd/daemon.ts";
 import type { NsqdStats } from "../schemas/nsqd-stats.ts";
 import type { WorkerPeers } from "./peers.ts";
-import { RELAY_AGENT_MARK } from "./relay.ts";
+import { RELAY_AGENT_MARK } from "../tcp/relay-hook.ts";
 import { mergeStats } from "./stats-merge.ts";
 
 /** Requests every worker must see (nsqd's admin API and run-time config). */

@@ -5,7 +5,7 @@
  * of the shared address) folded into the subscriber it serves.
  */
 import type { ChannelStats, ClientStats, E2eLatency, MemStats, NsqdStats, TopicStats } from "../schemas/nsqd-stats.ts";
-import { RELAY_AGENT_MARK } from "./relay.ts";
+import { RELAY_AGENT_MARK } from "../tcp/relay-hook.ts";
 
 /** Keeps the latency of the part that measured more (percentiles of parts cannot be combined exactly). */
 function mergeLatency(a: E2eLatency, b: E2eLatency): E2eLatency {

@@ -33,6 +33,7 @@ export class FakeConsumer implements Subscriber {
     readonly channel: Channel,
     rdy = 1000,
     readonly msgTimeout = 60_000,
+    readonly standby = false,
   ) {
     this.rdy = rdy;
     channel.addConsumer(this);

@@ -16,7 +16,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Reader, Writer, type Body, type ConnectionOptions, type Message, type ReaderOptions } from "nsqjs";
 import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import type { ClientV2 } from "../../src/tcp/client-v2.ts";
-import { RELAY_AGENT_MARK } from "../../src/workers/relay.ts";
+import { RELAY_AGENT_MARK } from "../../src/tcp/relay-hook.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { TEST_WORKERS, TestWorkers } from "../helpers/workers.ts";
 

@@ -202,3 +202,24 @@ test("a DPUB waits in every channel's deferred set until its time", () => {
   a.processTimeouts(Date.now() + 2000);
   expect(ca.received.map((m) => m.body)).toEqual(["later"]);
 });
+
+test("a standby consumer (a sibling worker's relay link) takes only what no direct consumer is ready for", () => {
+  const nsqd = startNsqd();
+  const channel = nsqd.getTopic("t").getChannel("c");
+  const standby = new FakeConsumer(channel, 100, 60_000, true);
+  const direct = new FakeConsumer(channel, 4);
+  publish(nsqd, "t", range(0, 10));
+  // the direct consumer fills its RDY first, the standby gets the rest
+  expect(direct.received.map((m) => m.body)).toEqual(range(0, 4));
+  expect(standby.received.map((m) => m.body)).toEqual(range(4, 10));
+  // while the direct consumer has room, new messages go to it alone
+  direct.finishAll();
+  publish(nsqd, "t", range(10, 13));
+  expect(direct.received.map((m) => m.body)).toEqual([...range(0, 4), ...range(10, 13)]);
+  expect(standby.received).toHaveLength(6);
+  // once the direct consumer is gone, the standby takes everything: what it held and what comes
+  direct.close();
+  channel.removeConsumer(direct);
+  publish(nsqd, "t", range(13, 15));
+  expect(standby.received.map((m) => m.body).sort()).toEqual(range(4, 15).sort());
+});
