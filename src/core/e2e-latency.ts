@@ -48,14 +48,26 @@ export class LatencyWindow {
   }
 }
 
-/** The percentiles (quantiles in (0, 1]) of the windows merged; nsqd's empty result when none are configured. */
+/** The windows merged into one histogram (a topic's latency is its channels' windows merged). */
+export function mergedWindows(windows: Iterable<LatencyWindow | null>, now: number): LatencyHistogram {
+  const sum = new LatencyHistogram();
+  for (const w of windows) w?.addTo(sum, now);
+  return sum;
+}
+
+/** nsqd's result for a histogram: the percentiles (quantiles in (0, 1]) read from it; the empty result when none are configured. */
+export function percentilesOf(percentiles: readonly number[], histogram: LatencyHistogram): LatencyResult {
+  if (percentiles.length === 0) return { ...DISABLED };
+  const values = percentiles.map((quantile) => ({ quantile, value: histogram.query(quantile) }));
+  return { count: histogram.count, percentiles: values };
+}
+
+/** The percentiles of the windows merged; nsqd's empty result (nothing merged) when none are configured. */
 export function latencyResult(
   percentiles: readonly number[],
   windows: Iterable<LatencyWindow | null>,
   now: number,
 ): LatencyResult {
   if (percentiles.length === 0) return { ...DISABLED };
-  const sum = new LatencyHistogram();
-  for (const w of windows) w?.addTo(sum, now);
-  return { count: sum.count, percentiles: percentiles.map((quantile) => ({ quantile, value: sum.query(quantile) })) };
+  return percentilesOf(percentiles, mergedWindows(windows, now));
 }

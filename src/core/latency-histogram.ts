@@ -46,6 +46,25 @@ export class LatencyHistogram {
     this.count += other.count;
   }
 
+  /** The non-empty buckets as [bucket, count, bucket, count, ...]: a few numbers to hand to another process. */
+  sparse(): number[] {
+    const out: number[] = [];
+    const counts = this.counts;
+    for (let i = 0; i < BUCKETS; i++) if (counts[i] !== 0) out.push(i, counts[i]);
+    return out;
+  }
+
+  /** Adds a histogram given as sparse() made it; pairs that are not a bucket and a count are skipped. */
+  mergeSparse(pairs: readonly number[]): void {
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const bucket = pairs[i];
+      const count = pairs[i + 1];
+      if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BUCKETS || !Number.isInteger(count) || count <= 0) continue;
+      this.counts[bucket] += count;
+      this.count += count;
+    }
+  }
+
   /** The latency at quantile q (0 < q <= 1); 0 when empty. */
   query(q: number): number {
     if (this.count === 0) return 0;

@@ -4,7 +4,7 @@ import { MessageRing } from "../ringbuffer/message-ring.ts";
 import { isEphemeralName } from "../protocol/names.ts";
 import { Channel } from "./channel.ts";
 import { Refusal } from "./refusal.ts";
-import { latencyResult, type LatencyResult } from "./e2e-latency.ts";
+import { latencyResult, type LatencyResult, type LatencyWindow } from "./e2e-latency.ts";
 import { Delivery, MessageSlot, type MessageData } from "./message.ts";
 import type { NSQD } from "./nsqd.ts";
 
@@ -87,10 +87,14 @@ export class Topic {
     return inMemory + this.backendDepth;
   }
 
+  /** Its channels' windows of end-to-end latencies (null for a channel that has timed no FIN yet). */
+  get latencyWindows(): (LatencyWindow | null)[] {
+    return Array.from(this.channels.values(), (c) => c.latencyWindow);
+  }
+
   /** nsqd's e2e_processing_latency of the topic: its channels' windows merged. */
   e2eLatency(now = Date.now()): LatencyResult {
-    const windows = Array.from(this.channels.values(), (c) => c.latencyWindow);
-    return latencyResult(this.nsqd.options.e2eProcessingLatencyPercentiles, windows, now);
+    return latencyResult(this.nsqd.options.e2eProcessingLatencyPercentiles, this.latencyWindows, now);
   }
 
   /**

@@ -76,6 +76,14 @@ export class HttpServer {
     this.nsqd.logger.info(`HTTPS: listening on ${hostname}:${this.httpsPort}`);
   }
 
+  /**
+   * Adds a GET route for the program's own processes (a worker's siblings ask
+   * theirs), left out of the OpenAPI document; before listen().
+   */
+  addInternalRoute(path: string, answer: (query: URLSearchParams) => Response): void {
+    this.app.get(path, ({ request }) => answer(new URL(request.url).searchParams), { detail: { hide: true } });
+  }
+
   /** Answers one request as this nsqd's API does (a worker's shared address hands it what it does not aggregate). */
   fetch(request: Request): Response | Promise<Response> {
     return this.app.fetch(request);

@@ -1,19 +1,29 @@
 /**
  * The HTTP API on the address the workers share: it answers for the whole nsqd.
- * /stats and /metrics merge every worker's figures; topic and channel
- * administration and PUT /config reach every worker; /info describes the shared
- * ports; everything else (/pub, /mpub, /ping, ...) is the accepting worker's own
- * answer. Siblings are asked on their private HTTP ports, which always answer
- * for their own worker alone, so a request is never fanned out twice.
+ * /stats, /stats/history and /metrics merge every worker's figures (/stats its
+ * end-to-end latency histograms too, which each worker serves its siblings on
+ * an internal route of its private port); topic and channel administration and
+ * PUT /config reach every worker; /info describes the shared ports; everything
+ * else (/pub, /mpub, /ping, ...) is the accepting worker's own answer. Siblings
+ * are asked on their private HTTP ports, which always answer for their own
+ * worker alone, so a request is never fanned out twice.
  */
 import type { Server, TLSOptions } from "bun";
 import type { Logger } from "../common/logger.ts";
-import { jsonResponse, textResponse } from "../http/errors.ts";
+import { errorResponse, jsonResponse, textResponse } from "../http/errors.ts";
 import { lastResortErrorHandler } from "../http/last-resort.ts";
 import { METRICS_CONTENT_TYPE, metricsText } from "../http/metrics.ts";
 import { formatStatsText } from "../http/stats.ts";
 import type { NsqdDaemon } from "../nsqd/daemon.ts";
+import type { NsqdHistory } from "../schemas/nsqd-history.ts";
 import type { NsqdStats } from "../schemas/nsqd-stats.ts";
+import { mergeHistories } from "./history-merge.ts";
+import {
+  LATENCY_HISTOGRAMS_PATH,
+  collectLatencyHistograms,
+  withMergedLatency,
+  type LatencyHistograms,
+} from "./latency-merge.ts";
 import type { WorkerPeers } from "./peers.ts";
 import { RELAY_AGENT_MARK } from "../tcp/relay-hook.ts";
 import { mergeStats } from "./stats-merge.ts";
@@ -50,6 +60,9 @@ export class SharedHttp {
     private readonly siblingTls: TLSOptions | null = null,
   ) {
     this.lastResort = lastResortErrorHandler(logger);
+    daemon.http.addInternalRoute(LATENCY_HISTOGRAMS_PATH, (query) =>
+      jsonResponse(collectLatencyHistograms(daemon.nsqd, query.get("topic") ?? "", query.get("channel") ?? "")),
+    );
   }
 
   get port(): number {
@@ -93,6 +106,9 @@ export class SharedHttp {
     const url = new URL(request.url);
     const path = url.pathname;
     if (request.method === "GET" && path === "/stats") return this.stats(url);
+    if (request.method === "GET" && path === "/stats/history") return this.history(url);
+    // one worker's histograms are for its siblings, on its private port
+    if (path === LATENCY_HISTOGRAMS_PATH) return errorResponse(404, "NOT_FOUND");
     if (request.method === "GET" && path === "/metrics") return this.metrics();
     if (request.method === "GET" && path === "/info") return this.info(request);
     if ((request.method === "POST" && FAN_OUT.has(path)) || (request.method === "PUT" && path.startsWith("/config/"))) {
@@ -124,31 +140,49 @@ export class SharedHttp {
     return this.siblingTls === null ? fetch(target, init) : fetch(target, { ...init, tls: this.siblingTls });
   }
 
-  /** Every worker's /stats as JSON (this one's through its own API, siblings over HTTP). */
-  private async allStats(query: URLSearchParams): Promise<NsqdStats[]> {
-    query.set("format", "json");
-    const path = `/stats?${query}`;
+  /**
+   * Every worker's JSON answer to a GET of `path` (this one's through its own API,
+   * siblings over HTTP); a worker that fails is left out.
+   */
+  private async fromEveryWorker<T>(path: string): Promise<T[]> {
     const local = this.daemon.http.fetch(new Request(`http://local${path}`));
     const remote = this.peers.live().map(({ index, ports }) =>
       this.askSibling(ports.httpPort, new URL(`http://x${path}`)).catch((err: Error) => {
-        this.logger.warn(`WORKERS: /stats of worker ${index} failed - ${err.message}`);
+        this.logger.warn(`WORKERS: GET ${path} of worker ${index} failed - ${err.message}`);
         return null;
       }),
     );
     const answers = await Promise.all([local, ...remote]);
-    const docs: NsqdStats[] = [];
-    for (const r of answers) if (r !== null && r.ok) docs.push((await r.json()) as NsqdStats);
+    const docs: T[] = [];
+    for (const r of answers) if (r !== null && r.ok) docs.push((await r.json()) as T);
     return docs;
+  }
+
+  /** Every worker's /stats as JSON. */
+  private allStats(query: URLSearchParams): Promise<NsqdStats[]> {
+    query.set("format", "json");
+    return this.fromEveryWorker<NsqdStats>(`/stats?${query}`);
   }
 
   private async stats(url: URL): Promise<Response> {
     const query = new URLSearchParams(url.search);
     const format = query.get("format");
-    const docs = await this.allStats(query);
+    const percentiles = this.daemon.nsqd.options.e2eProcessingLatencyPercentiles;
+    const filter = new URLSearchParams({ topic: query.get("topic") ?? "", channel: query.get("channel") ?? "" });
+    const [docs, histograms] = await Promise.all([
+      this.allStats(query),
+      percentiles.length === 0 ? [] : this.fromEveryWorker<LatencyHistograms>(`${LATENCY_HISTOGRAMS_PATH}?${filter}`),
+    ]);
     if (docs.length === 0) return this.daemon.http.fetch(new Request(url.href));
-    const merged = mergeStats(docs);
+    const merged = percentiles.length === 0 ? mergeStats(docs) : withMergedLatency(mergeStats(docs), histograms, percentiles);
     if (format === "json") return jsonResponse(merged);
     return textResponse(formatStatsText(merged, this.daemon.nsqd.startTime));
+  }
+
+  private async history(url: URL): Promise<Response> {
+    const docs = await this.fromEveryWorker<NsqdHistory>(`${url.pathname}${url.search}`);
+    if (docs.length === 0) return this.daemon.http.fetch(new Request(url.href));
+    return jsonResponse(mergeHistories(docs));
   }
 
   private async metrics(): Promise<Response> {

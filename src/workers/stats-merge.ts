@@ -2,15 +2,12 @@
  * The shared address's /stats and /metrics: every worker's document merged into
  * one nsqd's (/metrics is rendered from the merged document). Counts of the same topic and channel are summed, clients and
  * producers listed together, and a relay link (a sibling's view of a subscriber
- * of the shared address) folded into the subscriber it serves.
+ * of the shared address) folded into the subscriber it serves. End-to-end
+ * latency percentiles are not merged here: /stats reads them from the workers'
+ * histograms added up (latency-merge.ts); /metrics shows none.
  */
-import type { ChannelStats, ClientStats, E2eLatency, MemStats, NsqdStats, TopicStats } from "../schemas/nsqd-stats.ts";
+import type { ChannelStats, ClientStats, MemStats, NsqdStats, TopicStats } from "../schemas/nsqd-stats.ts";
 import { RELAY_AGENT_MARK } from "../tcp/relay-hook.ts";
-
-/** Keeps the latency of the part that measured more (percentiles of parts cannot be combined exactly). */
-function mergeLatency(a: E2eLatency, b: E2eLatency): E2eLatency {
-  return b.count > a.count ? b : a;
-}
 
 function mergeChannel(a: ChannelStats, b: ChannelStats): ChannelStats {
   return {
@@ -25,7 +22,8 @@ function mergeChannel(a: ChannelStats, b: ChannelStats): ChannelStats {
     client_count: a.client_count + b.client_count,
     clients: a.clients === null && b.clients === null ? null : [...(a.clients ?? []), ...(b.clients ?? [])],
     paused: a.paused || b.paused,
-    e2e_processing_latency: mergeLatency(a.e2e_processing_latency, b.e2e_processing_latency),
+    // percentiles of parts cannot be added: the shared /stats sets them from the merged histograms (latency-merge.ts)
+    e2e_processing_latency: a.e2e_processing_latency,
     message_rate_1m: a.message_rate_1m + b.message_rate_1m,
     consume_rate_1m: a.consume_rate_1m + b.consume_rate_1m,
   };
@@ -45,7 +43,7 @@ function mergeTopic(a: TopicStats, b: TopicStats): TopicStats {
     message_count: a.message_count + b.message_count,
     message_bytes: a.message_bytes + b.message_bytes,
     paused: a.paused || b.paused,
-    e2e_processing_latency: mergeLatency(a.e2e_processing_latency, b.e2e_processing_latency),
+    e2e_processing_latency: a.e2e_processing_latency, // as a channel's
     message_rate_1m: a.message_rate_1m + b.message_rate_1m,
   };
 }
