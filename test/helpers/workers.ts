@@ -1,24 +1,86 @@
 /**
- * The workers of one `--workers=N` nsqd (src/workers) in this process, on a
- * free shared TCP and HTTP port pair, each with its private ports, and told of
- * each other as the supervisor would: the same relay and shared HTTP code as
- * the worker processes, with the servers' internals at hand for assertions.
- * BUNSQ_TEST_WORKERS=N makes test files that support it run against N workers.
+ * `nsqd --workers=N` for tests: TestWorkers (the workers in this process, with
+ * their internals at hand), SpawnedWorkers (the real process tree), and
+ * startTestServer(), the nsqd of a test file that BUNSQ_TEST_WORKERS=N (N > 1)
+ * turns from one nsqd in this process into a spawned `nsqd --workers=N`.
  */
 import type { Subprocess } from "bun";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Logger } from "../../src/common/logger.ts";
-import { parseNsqdOptions } from "../../src/core/options.ts";
+import { nsqdOptionTable, parseNsqdOptions } from "../../src/core/options.ts";
+import type { ChannelStats, NsqdStats } from "../../src/schemas/nsqd-stats.ts";
 import { WorkerNode } from "../../src/workers/worker.ts";
+import { startTestNsqd } from "./nsqd.ts";
 import { NSQD_ENTRY, freePorts, removeDir, tempDataDir } from "./process.ts";
 
 /** Workers asked for by the environment (1: a plain nsqd). */
 export const TEST_WORKERS = Math.max(1, Number(process.env.BUNSQ_TEST_WORKERS ?? "1") || 1);
 
+/** nsqd options by key (durations in ms, as parseNsqdOptions takes them) as command-line flags. */
+export function nsqdFlags(options: Record<string, string | number>): string[] {
+  return Object.entries(options).map(([key, value]) => {
+    const spec = nsqdOptionTable.find((s) => s.key === key);
+    if (spec === undefined) throw new Error(`no nsqd option ${key}`);
+    return `--${spec.flag}=${spec.kind === "duration" ? `${value}ms` : value}`;
+  });
+}
+
+/**
+ * The nsqd a test file runs against, seen as a user sees it: the TCP port its
+ * clients connect to and its /stats. One nsqd in this process, or with
+ * BUNSQ_TEST_WORKERS=N (N > 1) a spawned `nsqd --workers=N` (supervisor and
+ * worker processes), every client on the shared address.
+ */
+export interface TestServer {
+  readonly tcpPort: number;
+  readonly httpPort: number;
+  /** GET /stats?format=json (over the shared address, every worker's figures merged). */
+  stats(topic?: string): Promise<NsqdStats>;
+  /** Stops the nsqd (SIGKILL to the process group of a spawned one) and removes its data. */
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(options: Record<string, string | number> = {}): Promise<TestServer> {
+  let tcpPort: number;
+  let httpPort: number;
+  let stop: () => Promise<void>;
+  if (TEST_WORKERS > 1) {
+    const w = await SpawnedWorkers.start(TEST_WORKERS, nsqdFlags(options));
+    ({ tcpPort, httpPort } = w);
+    stop = () => w.cleanup();
+  } else {
+    const s = startTestNsqd(options);
+    ({ tcpPort, httpPort } = s);
+    stop = async () => s.stop();
+  }
+  return {
+    tcpPort,
+    httpPort,
+    stop,
+    async stats(topic) {
+      const query = topic === undefined ? "" : `&topic=${encodeURIComponent(topic)}`;
+      const res = await fetch(`http://127.0.0.1:${httpPort}/stats?format=json${query}`);
+      if (res.status !== 200) throw new Error(`GET /stats: ${res.status} ${await res.text()}`);
+      return (await res.json()) as NsqdStats;
+    },
+  };
+}
+
+/** A channel's entry in a /stats document, or undefined while it does not exist. */
+export function channelOf(stats: NsqdStats, topic: string, channel: string): ChannelStats | undefined {
+  return stats.topics?.find((t) => t.topic_name === topic)?.channels.find((c) => c.channel_name === channel);
+}
+
 const quiet = new Logger({ level: process.env.BUNSQ_TEST_LOG ? "debug" : "fatal", prefix: "[nsqd/w] " });
 
+/**
+ * The workers of one `--workers=N` nsqd (src/workers) in this process, on a
+ * free shared TCP and HTTP port pair, each with its private ports, and told of
+ * each other as the supervisor would: the same relay and shared HTTP code as
+ * the worker processes, with the servers' internals at hand (test/workers/relay.test.ts).
+ */
 export class TestWorkers {
   readonly nodes: WorkerNode[];
   readonly tcpPort: number;

@@ -2,29 +2,24 @@
  * Every V2 command and its error paths against a real server on loopback, with the
  * error texts and the fatal / non-fatal split of nsqd 1.3.
  *
- * With BUNSQ_TEST_WORKERS=N every client connects to the shared address of the
- * N workers of `nsqd --workers=N` (in this process, see test/helpers/workers.ts).
+ * With BUNSQ_TEST_WORKERS=N (N > 1) the server is a spawned `nsqd --workers=N`
+ * (supervisor and worker processes, see startTestServer in test/helpers/workers.ts)
+ * and every client connects to its shared address; what the server holds is read
+ * from its /stats, in both modes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { NsqdDaemon } from "../../src/nsqd/daemon.ts";
 import { startTestNsqd, until } from "../helpers/nsqd.ts";
 import { RawClient, concatBytes, sizePrefixed } from "../helpers/raw-client.ts";
-import { TEST_WORKERS, TestWorkers } from "../helpers/workers.ts";
+import { TEST_WORKERS, channelOf, startTestServer, type TestServer } from "../helpers/workers.ts";
 
-let server: NsqdDaemon | null = null;
-let workers: TestWorkers | null = null;
+let server: TestServer | null = null;
 /** The port every client connects to: the nsqd's, or the workers' shared one. */
 let port = 0;
 const clients: RawClient[] = [];
 
-/** The nsqds holding the data (one, or every worker). */
-function daemons(): NsqdDaemon[] {
-  return workers === null ? [server!] : workers.nodes.map((n) => n.daemon);
-}
-
-/** A channel's depth over the whole nsqd. */
-function channelDepth(topic: string, channel: string): number {
-  return daemons().reduce((n, d) => n + (d.nsqd.getExistingTopic(topic)?.getExistingChannel(channel)?.depth ?? 0), 0);
+/** A channel's depth over the whole nsqd, from its /stats. */
+async function channelDepth(topic: string, channel: string): Promise<number | undefined> {
+  return channelOf(await server!.stats(topic), topic, channel)?.depth;
 }
 
 async function connect(): Promise<RawClient> {
@@ -36,20 +31,13 @@ async function connect(): Promise<RawClient> {
 let topicSeq = 0;
 const freshTopic = () => `t${++topicSeq}_${Date.now()}`;
 
-beforeAll(() => {
-  const options = { maxRdyCount: 100, maxMsgSize: 1024, maxBodySize: 4096, maxChannelConsumers: 2 };
-  if (TEST_WORKERS > 1) {
-    workers = new TestWorkers(TEST_WORKERS, options);
-    port = workers.tcpPort;
-  } else {
-    server = startTestNsqd(options);
-    port = server.tcpPort;
-  }
+beforeAll(async () => {
+  server = await startTestServer({ maxRdyCount: 100, maxMsgSize: 1024, maxBodySize: 4096, maxChannelConsumers: 2 });
+  port = server.tcpPort;
 });
-afterAll(() => {
+afterAll(async () => {
   for (const c of clients) c.close();
-  server?.stop();
-  workers?.stop();
+  await server?.stop();
 });
 
 async function expectFatal(c: RawClient, text: string): Promise<void> {
@@ -135,7 +123,7 @@ describe("IDENTIFY", () => {
   });
 
   test("JSON nested deeper than Go's decoder allows is refused", async () => {
-    const roomy = startTestNsqd(); // the shared server's 4 KiB body limit would refuse it first
+    const roomy = await startTestServer(); // the shared server's 4 KiB body limit would refuse it first
     try {
       const c = await RawClient.connect(roomy.tcpPort);
       clients.push(c);
@@ -146,7 +134,7 @@ describe("IDENTIFY", () => {
       ok.write(concatBytes("IDENTIFY\n", sizePrefixed(`{"x":${"[".repeat(100)}${"]".repeat(100)},"y":"[[[{{"}`)));
       expect(await ok.response()).toBe("OK");
     } finally {
-      roomy.stop();
+      await roomy.stop();
     }
   });
 
@@ -330,7 +318,7 @@ describe("RDY / FIN / REQ / TOUCH / CLS / NOP / AUTH", () => {
     await p.publish(topic, "two");
     c.fin(m.id);
     expect(await c.quiet(100)).toBe(true);
-    expect(channelDepth(topic, "ch")).toBe(1);
+    expect(await channelDepth(topic, "ch")).toBe(1);
   });
 
   test("AUTH without an auth server is E_AUTH_DISABLED", async () => {
@@ -357,6 +345,7 @@ describe("RDY / FIN / REQ / TOUCH / CLS / NOP / AUTH", () => {
   });
 });
 
+// one process's limit (per worker under --workers): a plain nsqd in this process in both modes
 describe("--max-connections", () => {
   test("connections beyond the cap get an error frame and are closed; others keep working", async () => {
     const capped = startTestNsqd({ maxConnections: 2 });
