@@ -393,6 +393,7 @@ export class Channel {
       moved = true;
     }
     if (moved) this.pump();
+    this.inFlight.compact();
     return this.inFlight.size > 0 || this.deferred.length > 0;
   }
 

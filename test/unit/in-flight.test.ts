@@ -78,20 +78,29 @@ describe("InFlightTable", () => {
     expect(table.size).toBe(0);
   });
 
-  test("grows to thousands, shrinks while emptied, and finds every remaining entry throughout", () => {
+  test("grows to thousands, compacts while emptied, and finds every remaining entry throughout", () => {
     const table = new InFlightTable();
     const ds = Array.from({ length: 20_000 }, (_, i) => delivery(2 ** 33 + i, i));
     for (const d of ds) table.add(d, 60_000);
-    // remove the first 19,990 in a scrambled order (7919 is coprime to 19,990), so
-    // every shrink rehashes a table with holes
+    // remove the first 19,990 in a scrambled order (7919 is coprime to 19,990), compacting
+    // now and then as the timeout scan does, so every shrink rehashes a table with holes
     for (let i = 0; i < 19_990; i++) {
       const d = ds[(i * 7919) % 19_990];
       expect(table.remove(d)).toBe(true);
+      if (i % 997 === 0) table.compact();
       if (i % 4999 === 0) expect(table.get(ds[19_995].sequence)).toBe(ds[19_995]);
     }
+    table.compact();
     expect(table.size).toBe(10);
     for (let i = 19_990; i < 20_000; i++) expect(table.get(ds[i].sequence)).toBe(ds[i]);
     expect(table.popIfDue(19_994)?.sequence).toBe(2 ** 33 + 19_990);
+    // emptied and compacted, it holds no slots and works as a new one
+    for (const d of [...table.values()]) table.remove(d);
+    table.compact();
+    expect(table.size).toBe(0);
+    expect([...table.values()]).toHaveLength(0);
+    table.add(ds[0], 10);
+    expect(table.get(ds[0].sequence)).toBe(ds[0]);
   });
 
   test("clear empties it and it keeps working", () => {
