@@ -685,7 +685,7 @@ export class ClientV2 implements CommandHandler, Subscriber {
     if (seq < 0 || this.relay === null) return false;
     const node = this.messageNode(line);
     if (node === this.nsqd.ids.node) return false;
-    return this.relay.forward(node, line.buf.subarray(line.argStart[0], line.argEnd[line.argc - 1]));
+    return this.relay.forward(node, line.buf, line.argStart[0], line.argEnd[line.argc - 1]);
   }
 
   private fin(line: CommandLine): void {

@@ -18,8 +18,12 @@ export interface SubscriberRelay {
   readonly localReady: number;
   /** The subscriber sent RDY (or CLS: 0). */
   ready(count: number): void;
-  /** FIN / REQ / TOUCH (the whole command line) of a message of `node`: false when no sibling holds that node. */
-  forward(node: number, line: Uint8Array): boolean;
+  /**
+   * FIN / REQ / TOUCH of a message of `node`: the command line is buf[start, end)
+   * (without its newline), valid during this call only. False when no sibling
+   * holds that node.
+   */
+  forward(node: number, buf: Uint8Array, start: number, end: number): boolean;
   /** The subscriber is gone: the siblings get their messages back. */
   close(): void;
 }

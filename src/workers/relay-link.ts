@@ -20,7 +20,6 @@ import {
 
 const encoder = new TextEncoder();
 const NOP = encoder.encode("NOP\n");
-const NEWLINE = encoder.encode("\n");
 const HEARTBEAT_BYTES = encoder.encode(HEARTBEAT);
 /** Errors of FIN / REQ / TOUCH: the subscriber sees them as a direct connection would. */
 const FORWARDED_ERRORS = ["E_FIN_FAILED", "E_REQ_FAILED", "E_TOUCH_FAILED"];
@@ -192,14 +191,22 @@ export class RelayLink {
     this.write(encoder.encode(`RDY ${count}\n`));
   }
 
-  /** A FIN / REQ / TOUCH line from the subscriber, for a message this link brought. */
-  command(line: Uint8Array): void {
+  /** A FIN / REQ / TOUCH line from the subscriber (buf[start, end)), for a message this link brought. */
+  command(buf: Uint8Array, start: number, end: number): void {
     // FIN and REQ give the message back; TOUCH gives the sibling's timeout a new start
-    if (line[0] !== 0x54 /* T */) {
+    if (buf[start] !== 0x54 /* T */) {
       if (this.inFlight > 0) this.inFlight--;
     } else this.lastActivity = Date.now();
-    this.write(line);
-    this.write(NEWLINE);
+    // one of these per relayed message: a byte loop over its ~40 bytes costs less
+    // than a subarray view and TypedArray.set calls (28 % of a relaying worker's time)
+    const length = end - start;
+    this.reserve(length + 1);
+    const pending = this.pending;
+    let p = this.pendingLength;
+    for (let i = start; i < end; i++) pending[p++] = buf[i];
+    pending[p++] = 0x0a; // \n
+    this.pendingLength = p;
+    this.queueFlush();
   }
 
   close(): void {
@@ -218,14 +225,23 @@ export class RelayLink {
   }
 
   private write(bytes: Uint8Array): void {
-    const need = this.pendingLength + bytes.length;
-    if (need > this.pending.length) {
-      const grown = new Uint8Array(Math.max(need, this.pending.length * 2));
-      grown.set(this.pending.subarray(0, this.pendingLength));
-      this.pending = grown;
-    }
+    this.reserve(bytes.length);
     this.pending.set(bytes, this.pendingLength);
-    this.pendingLength = need;
+    this.pendingLength += bytes.length;
+    this.queueFlush();
+  }
+
+  /** Room for `more` bytes after what is pending. */
+  private reserve(more: number): void {
+    const need = this.pendingLength + more;
+    if (need <= this.pending.length) return;
+    const grown = new Uint8Array(Math.max(need, this.pending.length * 2));
+    grown.set(this.pending.subarray(0, this.pendingLength));
+    this.pending = grown;
+  }
+
+  /** Sends what is pending at the end of this turn. */
+  private queueFlush(): void {
     if (!this.flushQueued && this.socket !== null) {
       this.flushQueued = true;
       queueMicrotask(this.flushNow);

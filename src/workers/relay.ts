@@ -123,10 +123,10 @@ class Relay implements SubscriberRelay, LinkOwner {
     this.share();
   }
 
-  forward(node: number, line: Uint8Array): boolean {
+  forward(node: number, buf: Uint8Array, start: number, end: number): boolean {
     const link = this.links.get(this.hub.peers.workerOf(node));
     if (link === undefined || !link.up) return false;
-    link.command(line);
+    link.command(buf, start, end);
     return true;
   }
 
