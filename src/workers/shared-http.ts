@@ -28,7 +28,7 @@ import type { WorkerPeers } from "./peers.ts";
 import { RELAY_AGENT_MARK } from "../tcp/relay-hook.ts";
 import { mergeStats } from "./stats-merge.ts";
 
-/** Requests every worker must see (nsqd's admin API and run-time config). */
+/** Requests every worker must see (nsqd's admin API, run-time config and /debug/freememory). */
 const FAN_OUT = new Set([
   "/topic/create",
   "/topic/delete",
@@ -40,6 +40,7 @@ const FAN_OUT = new Set([
   "/channel/empty",
   "/channel/pause",
   "/channel/unpause",
+  "/debug/freememory",
 ]);
 
 export class SharedHttp {

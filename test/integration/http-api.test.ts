@@ -56,6 +56,23 @@ describe("basics", () => {
   });
 });
 
+describe("/debug/freememory", () => {
+  test("POST collects the garbage now and answers as nsqd 1.3 (200, empty, nsqd's header)", async () => {
+    const s = start();
+    // garbage of this process, which the in-process nsqd shares: ~64 MB that nothing references
+    let garbage: number[][] | null = Array.from({ length: 64 }, () => new Array<number>(128 * 1024).fill(1.5));
+    expect(garbage).toHaveLength(64);
+    const holding = process.memoryUsage().heapUsed;
+    garbage = null;
+    const r = await request(s, "POST", "/debug/freememory");
+    expect(r.status).toBe(200);
+    expect(r.text).toBe("");
+    expect(r.headers.get("x-nsq-content-type")).toBe("nsq; version=1.0");
+    expect(process.memoryUsage().heapUsed).toBeLessThan(holding - 32 * 1024 * 1024);
+    expect((await request(s, "GET", "/debug/freememory")).status).toBe(405);
+  });
+});
+
 describe("publishing", () => {
   test("a message published over HTTP is consumed over TCP", async () => {
     const s = start();
@@ -327,6 +344,7 @@ describe("OpenAPI", () => {
     const expected: [string, string][] = [
       ["/ping", "get"],
       ["/info", "get"],
+      ["/debug/freememory", "post"],
       ["/pub", "post"],
       ["/mpub", "post"],
       ["/stats", "get"],

@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
 import { VERSION } from "../../common/version.ts";
 import type { HttpContext } from "../context.ts";
-import { errorResponse, jsonResponse, textResponse } from "../errors.ts";
+import { emptyOk, errorResponse, jsonResponse, textResponse } from "../errors.ts";
 import { nsqHandler } from "../handler.ts";
-import { ErrorBody, InfoBody, OkText } from "../schemas.ts";
+import { EmptyOk, ErrorBody, InfoBody, OkText } from "../schemas.ts";
 
 const NS_PER_MS = 1_000_000;
 
@@ -32,5 +32,17 @@ export function basicRoutes(ctx: HttpContext) {
         }),
       ),
       { response: { 200: InfoBody }, detail: { tags: ["nsqd"], summary: "Version, addresses, ports and limits" } },
+    )
+    .post(
+      "/debug/freememory",
+      // nsqd 1.3 runs Go's debug.FreeOSMemory(); the counterpart here is a full, synchronous collection
+      nsqHandler(ctx, () => {
+        Bun.gc(true);
+        return emptyOk();
+      }),
+      {
+        response: { 200: EmptyOk },
+        detail: { tags: ["nsqd"], summary: "Collects garbage now and gives freed memory back (nsqd 1.3's /debug/freememory)" },
+      },
     );
 }
