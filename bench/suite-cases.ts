@@ -3,6 +3,7 @@
  * returns named figures (see suite-table.ts for their units and targets) and
  * notes worth printing.
  */
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openIdleConnections } from "../test/hardening/connections.ts";
 import { channelStats, cpuMs, createChannel, settledRss, type Nsqd } from "./suite-nsqd.ts";
@@ -227,4 +228,48 @@ export async function connectionMemory(n: Nsqd): Promise<CaseResult> {
   } finally {
     for (const s of conns.sockets) s.terminate();
   }
+}
+
+const IDLE_TOPICS = 10_000;
+
+/** POSTs `path(i)` for i in [0, count), `concurrency` requests at a time. */
+async function postEach(httpPort: number, count: number, path: (i: number) => string, concurrency = 32): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const res = await fetch(`http://127.0.0.1:${httpPort}${path(i)}`, { method: "POST" });
+      if (!res.ok) throw new Error(`POST ${path(i)}: ${res.status}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * Idle topics (issue 17): RSS growth of nsqd per topic with one channel, 10,000
+ * created over HTTP and never published to; the files they left in the data path
+ * (nsqd.dat aside); and how far above its start RSS stays once all are deleted.
+ */
+export async function topicMemory(n: Nsqd): Promise<CaseResult> {
+  // each reading after a full collection (nsqd's /debug/freememory): what the topics hold, not the requests' garbage
+  const collected = async () => {
+    await postEach(n.httpPort, 1, () => "/debug/freememory", 1);
+    return settledRss(n.proc.pid, 1000);
+  };
+  const before = await collected();
+  await postEach(n.httpPort, IDLE_TOPICS, (i) => `/topic/create?topic=idle${i}`);
+  await postEach(n.httpPort, IDLE_TOPICS, (i) => `/channel/create?topic=idle${i}&channel=c`);
+  const created = await collected();
+  const files = readdirSync(n.dataPath).filter((f) => f !== "nsqd.dat" && !f.startsWith("."));
+  await postEach(n.httpPort, IDLE_TOPICS, (i) => `/topic/delete?topic=idle${i}`);
+  const deleted = await collected();
+  return {
+    figures: {
+      "mem.per-idle-topic": (created - before) / IDLE_TOPICS / 1024,
+      "mem.after-topic-delete": (deleted - before) / 1024 / 1024,
+      "files.idle-topics": files.length,
+    },
+    notes: files.length > 0 ? [`idle topics left files: ${files.slice(0, 5).join(", ")}`] : [],
+  };
 }

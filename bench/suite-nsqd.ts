@@ -15,6 +15,7 @@ export interface Nsqd {
   proc: Subprocess;
   port: number;
   httpPort: number;
+  dataPath: string;
   /** The profile file it writes on exit, when profiling. */
   profile: string | null;
 }
@@ -51,7 +52,7 @@ export async function withNsqd<T>(spec: NsqdSpec, fn: (n: Nsqd) => Promise<T>): 
   try {
     await waitListening(port);
     await waitListening(httpPort);
-    return await fn({ proc, port, httpPort, profile: profile && join(spec.profDir!, profile) });
+    return await fn({ proc, port, httpPort, dataPath, profile: profile && join(spec.profDir!, profile) });
   } finally {
     proc.kill("SIGTERM"); // nsqd exits 0 on SIGTERM, which lets --cpu-prof write its file
     const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);

@@ -51,6 +51,9 @@ export const ROWS: RowSpec[] = [
   ...latencyRows("100k", "100,000", 1.5),
   { key: "mem.per-message", label: "memory per queued 200 B message, beyond its body", unit: "B", digits: 1, target: below(100.0001, "≤ 100 B"), go: "~130 B" },
   { key: "mem.per-connection", label: "memory per idle connection (10,000 open)", unit: "KiB", digits: 2, target: below(8.0001, "≤ 8 KiB"), go: "~32 KiB" },
+  { key: "mem.per-idle-topic", label: "memory per idle topic with one channel (10,000 created)", unit: "KiB", digits: 2, target: below(8.0001, "≤ 8 KiB"), go: "~232 KiB" },
+  { key: "mem.after-topic-delete", label: "RSS left above the start once those 10,000 are deleted", unit: "MiB", digits: 1 },
+  { key: "files.idle-topics", label: "files those 10,000 idle topics leave in the data path", unit: "files", digits: 0, target: below(0.5, "0") },
 ];
 
 export interface Summary {

@@ -4,14 +4,23 @@
  * fresh nsqd child process, then one table (median, min, max, target, Go nsqd's
  * figure) as text and as markdown. See docs/performance.md.
  *
- *   bun bench/suite.ts [--runs=5] [--runfor=5s] [--only=memory,disk,sync,latency,msgmem,connmem]
+ *   bun bench/suite.ts [--runs=5] [--runfor=5s] [--only=memory,disk,sync,latency,msgmem,connmem,topicmem]
  *                      [--nsqd-prof=<dir>]
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { OptionsOf } from "../src/options/flags.ts";
 import { toolMain, UsageError, type ToolContext } from "../src/cli/tool.ts";
-import { connectionMemory, latency, messageMemory, syncPublishers, throughput, type CaseContext, type CaseResult } from "./suite-cases.ts";
+import {
+  connectionMemory,
+  latency,
+  messageMemory,
+  syncPublishers,
+  throughput,
+  topicMemory,
+  type CaseContext,
+  type CaseResult,
+} from "./suite-cases.ts";
 import { withNsqd, type Nsqd } from "./suite-nsqd.ts";
 import { PhaseProfiles } from "./suite-profile.ts";
 import { markdownTable, plainTable, summarise } from "./suite-table.ts";
@@ -19,7 +28,7 @@ import { markdownTable, plainTable, summarise } from "./suite-table.ts";
 const table = [
   { key: "runs", flag: "runs", kind: "int", default: 5, min: 1, help: "how many times to run every measurement" },
   { key: "runfor", flag: "runfor", kind: "duration", default: 5000, above: 0, help: "duration of each throughput phase (publish, consume, sync publishers)" },
-  { key: "only", flag: "only", kind: "string", default: "", help: "comma-separated measurements to run (memory,disk,sync,latency,msgmem,connmem)" },
+  { key: "only", flag: "only", kind: "string", default: "", help: "comma-separated measurements to run (memory,disk,sync,latency,msgmem,connmem,topicmem)" },
   { key: "nsqdProf", flag: "nsqd-prof", kind: "string", default: "", help: "profile every nsqd with bun --cpu-prof into this directory" },
 ] as const;
 
@@ -42,6 +51,7 @@ const CASES: Case[] = [
   ...[20_000, 100_000].map((rate) => ({ name: "latency", nsqdArgs: [], run: (n: Nsqd, c: CaseContext) => latency(n, c, rate) })),
   { name: "msgmem", nsqdArgs: ["--mem-queue-size=2000000"], run: (n) => messageMemory(n) },
   { name: "connmem", nsqdArgs: [], run: (n) => connectionMemory(n) },
+  { name: "topicmem", nsqdArgs: [], run: (n) => topicMemory(n) },
 ];
 
 function selectCases(only: string): Case[] {

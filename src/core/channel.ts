@@ -54,10 +54,8 @@ export class Channel {
   private pumping = false;
   /** A pump is queued for the end of the current task (see schedulePump). */
   private pumpQueued = false;
-  private readonly pumpQueuedNow = () => {
-    this.pumpQueued = false;
-    this.pump();
-  };
+  /** Created at the first schedulePump() (an idle channel has none). */
+  private pumpQueuedNow: (() => void) | null = null;
   /** Null when this channel or its topic is ephemeral: they never touch disk. */
   readonly disk: DiskQueue | null;
   /** Set with --e2e-processing-latency-percentile: FINs are timed. */
@@ -75,7 +73,7 @@ export class Channel {
     this.startPosition = startPosition;
     this.disk = this.ephemeral || topic.ephemeral ? null : topic.nsqd.openDiskQueue(`${topic.name}:${name}`);
     this.timesFins = topic.nsqd.options.e2eProcessingLatencyPercentiles.length > 0;
-    if (this.disk !== null) this.recover(this.disk.retainReads(this.listHeld));
+    if (this.disk !== null) this.recover(this.disk.retainReads(this));
   }
 
   /** Takes back what was held (in flight, requeued, deferred) when the channel last stopped. */
@@ -95,14 +93,14 @@ export class Channel {
     return d;
   }
 
-  /** The records of this channel's disk queue it holds, for the queue's journal snapshots. */
-  private readonly listHeld = (each: (key: number, dueMs: number, attempts: number) => void): void => {
+  /** The records of this channel's disk queue it holds, for the queue's journal snapshots (HeldRecords). */
+  forEachHeld(each: (key: number, dueMs: number, attempts: number) => void): void {
     for (const d of this.inFlight.values()) if (d.diskKey >= 0) each(d.diskKey, 0, d.attempts);
     for (const d of this.requeued) if (d.diskKey >= 0) each(d.diskKey, 0, d.attempts);
     this.deferred.forEach((d) => {
       if (d.diskKey >= 0) each(d.diskKey, d.priority, d.attempts);
     });
-  };
+  }
 
   // ---- stats ----
 
@@ -228,7 +226,12 @@ export class Channel {
   private schedulePump(): void {
     if (this.pumpQueued) return;
     this.pumpQueued = true;
-    queueMicrotask(this.pumpQueuedNow);
+    queueMicrotask(
+      (this.pumpQueuedNow ??= () => {
+        this.pumpQueued = false;
+        this.pump();
+      }),
+    );
   }
 
   /** The next message to deliver, or null. Deferred topic messages are parked here. */

@@ -48,7 +48,8 @@ export class Topic {
   /** Null for ephemeral topics, which never touch disk. */
   readonly disk: DiskQueue | null;
   private drainScheduled = false;
-  private readonly drainNow = () => this.drain();
+  /** Created at the first scheduleDrain() (an idle topic has none). */
+  private drainNow: (() => void) | null = null;
 
   readonly channels = new Map<string, Channel>();
   private channelList: Channel[] = [];
@@ -260,7 +261,7 @@ export class Topic {
       return;
     }
     this.drainScheduled = true;
-    setImmediate(this.drainNow);
+    setImmediate((this.drainNow ??= () => this.drain()));
   }
 
   /**

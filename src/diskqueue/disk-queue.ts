@@ -16,7 +16,9 @@ import {
 import { join } from "node:path";
 import type { Logger } from "../common/logger.ts";
 import { readUint32BE, readUint64BE, writeUint32BE, writeUint64BE } from "../protocol/frames.ts";
-import { JournalWriter, keyFileNum, keyOffset, recordKey, replayJournal, type JournalState } from "./journal.ts";
+import { JournalWriter, keyFileNum, keyOffset, recordKey, replayJournal, type HeldRecords, type JournalState } from "./journal.ts";
+
+export type { HeldRecords } from "./journal.ts";
 import { formatPositions, readPositions, writeFileAtomic, type QueuePositions } from "./metadata-file.ts";
 
 export interface DiskQueueOptions {
@@ -85,8 +87,6 @@ interface Holdings {
   takenAhead: Set<number>;
 }
 
-/** Lists the records read and not finished (key, due time or 0, attempts), for a journal snapshot. */
-export type HeldRecordLister = (each: (key: number, dueMs: number, attempts: number) => void) => void;
 
 /** A record that was held (read, not finished) when the queue last stopped. */
 export interface RecoveredRecord {
@@ -177,7 +177,7 @@ export class DiskQueue {
 
   // ---- retaining queues only ----
   private journal: JournalWriter | null = null;
-  private heldRecords: HeldRecordLister | null = null;
+  private heldRecords: HeldRecords | null = null;
   /** What a retaining queue holds; created at its first held record (idle channels have none). */
   private held: Holdings | null = null;
   /** A plain queue's segments read to the end, deleted by deleteReadSegments(). */
@@ -615,7 +615,7 @@ export class DiskQueue {
     const readThrough = this.held?.readThrough;
     if (readThrough === undefined || readThrough.size === 0) return;
     let lowest = Number.POSITIVE_INFINITY;
-    this.heldRecords!((key) => {
+    this.heldRecords!.forEachHeld((key) => {
       if (key < lowest) lowest = key;
     });
     this.deleteReadSegmentsBelow(keyFileNum(lowest));
@@ -672,7 +672,7 @@ export class DiskQueue {
    * queue last stopped (in flight, requeued or deferred), to hand out again; the
    * queue reads on after them, skipping what was finished.
    */
-  retainReads(heldRecords: HeldRecordLister): RecoveredRecord[] {
+  retainReads(heldRecords: HeldRecords): RecoveredRecord[] {
     this.heldRecords = heldRecords;
     this.journal = new JournalWriter(this.journalPath);
     const state = this.hasFiles ? replayJournal(this.journalPath) : null;

@@ -102,8 +102,17 @@ export function replayJournal(path: string): JournalState | null {
 }
 
 const INITIAL_BUFFER = 4096;
+/** What a retaining queue's owner holds: the records read and not finished, for snapshots. */
+export interface HeldRecords {
+  /** Calls `each` for every record held: its key, its due time (0 when due now) and its attempts. */
+  forEachHeld(each: (key: number, dueMs: number, attempts: number) => void): void;
+}
+
 /** FIN and READ entries wait in memory until this much is buffered (or a REQ, or an fsync). */
 const LAZY_BYTES = 64 * 1024;
+/** Every idle journal's buffer: empty, never written. */
+const NO_BYTES = new Uint8Array(0);
+const NO_VIEW = new DataView(NO_BYTES.buffer);
 
 /**
  * Appends entries to a journal file, buffered until flush(). Written by the
@@ -114,9 +123,9 @@ const LAZY_BYTES = 64 * 1024;
  */
 export class JournalWriter {
   private fd = -1;
-  /** Allocated at the first entry: an idle channel's journal costs nothing. */
-  private buf = new Uint8Array(0);
-  private view = new DataView(this.buf.buffer);
+  /** Allocated at the first entry: an idle channel's journal costs nothing (these are shared). */
+  private buf = NO_BYTES;
+  private view = NO_VIEW;
   private len = 0;
   /** A REQ entry is buffered: the next flush() writes. */
   private urgent = false;
@@ -202,13 +211,13 @@ export class JournalWriter {
    * per record still held. Written beside the file, fsynced and renamed over it,
    * so a crash leaves the old journal or the new one.
    */
-  snapshot(readFileNum: number, readPos: number, held: (each: (key: number, dueMs: number, attempts: number) => void) => void): void {
+  snapshot(readFileNum: number, readPos: number, held: HeldRecords): void {
     const out = new JournalWriter(`${this.path}.tmp`);
     const h = out.reserve(HEADER_SIZE);
     writeUint32BE(out.buf, h, MAGIC);
     out.buf[h + 4] = VERSION;
     out.view.setFloat64(h + 5, recordKey(readFileNum, readPos));
-    held((key, dueMs, attempts) => out.writeReq(out.reserve(REQ_SIZE), key, dueMs, attempts));
+    held.forEachHeld((key, dueMs, attempts) => out.writeReq(out.reserve(REQ_SIZE), key, dueMs, attempts));
     rmSync(out.path, { force: true });
     try {
       out.syncData();

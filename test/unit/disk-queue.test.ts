@@ -246,8 +246,10 @@ describe("DiskQueue keeping records until they are finished (a channel's queue)"
   /** Opens the queue in retaining mode; `held` lists what the test still holds, for snapshots. */
   function retaining(open: () => DiskQueue, held: Map<number, { dueMs: number; attempts: number }>) {
     const q = open();
-    const recovered = q.retainReads((each) => {
-      for (const [key, h] of held) each(key, h.dueMs, h.attempts);
+    const recovered = q.retainReads({
+      forEachHeld(each) {
+        for (const [key, h] of held) each(key, h.dueMs, h.attempts);
+      },
     });
     return { q, recovered };
   }
