@@ -1,7 +1,8 @@
 /**
  * What a worker knows of its siblings: the private TCP and HTTP ports each one
  * listens on (null while it is down or starting). The supervisor sends the
- * whole table over IPC whenever a worker starts or stops.
+ * whole table over IPC once every worker has started, and again whenever one
+ * starts or stops; a worker serves the shared addresses only once it has it.
  */
 import { workerOfNode } from "./layout.ts";
 
@@ -11,13 +12,21 @@ export interface PeerPorts {
   httpPort: number;
 }
 
-/** Worker to supervisor: this worker is listening on its private ports. */
-export interface ListeningMessage {
-  type: "listening";
+/** Worker to supervisor: this worker is listening on its private ports (not yet on the shared ones). */
+export interface PortsMessage {
+  type: "ports";
   index: number;
   tcpPort: number;
   httpPort: number;
 }
+
+/** Worker to supervisor: this worker knows its siblings and serves the shared addresses too. */
+export interface ServingMessage {
+  type: "serving";
+  index: number;
+}
+
+export type WorkerMessage = PortsMessage | ServingMessage;
 
 /** Supervisor to workers: every worker's private ports, by index. */
 export interface PeersMessage {

@@ -93,6 +93,11 @@ export class RelayLink {
     return this.state === LinkState.Up;
   }
 
+  /** Not closed: a command given now is sent (after its SUB while it is still connecting, see command()). */
+  get takesCommands(): boolean {
+    return this.state !== LinkState.Closed;
+  }
+
   /** Connects and subscribes; failures end in owner.linkDown(). */
   open(host: string, topic: string, channel: string, identity: LinkIdentity): void {
     const tls = this.tls !== null;
@@ -197,6 +202,14 @@ export class RelayLink {
     if (buf[start] !== 0x54 /* T */) {
       if (this.inFlight > 0) this.inFlight--;
     } else this.lastActivity = Date.now();
+    if (this.afterIdentify.length > 0) {
+      // before a TLS upgrade nothing may follow IDENTIFY: the line goes after SUB, as all commands do
+      const line = new Uint8Array(end - start + 1);
+      line.set(buf.subarray(start, end));
+      line[line.length - 1] = 0x0a;
+      this.afterIdentify.push(line);
+      return;
+    }
     // one of these per relayed message: a byte loop over its ~40 bytes costs less
     // than a subarray view and TypedArray.set calls (28 % of a relaying worker's time)
     const length = end - start;

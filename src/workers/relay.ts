@@ -125,7 +125,8 @@ class Relay implements SubscriberRelay, LinkOwner {
 
   forward(node: number, buf: Uint8Array, start: number, end: number): boolean {
     const link = this.links.get(this.hub.peers.workerOf(node));
-    if (link === undefined || !link.up) return false;
+    // a link still connecting takes it too: the sibling answers it after SUB, as nsqd would answer it
+    if (link === undefined || !link.takesCommands) return false;
     link.command(buf, start, end);
     return true;
   }

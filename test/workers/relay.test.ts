@@ -155,4 +155,22 @@ describe("relay", () => {
     await other.subscribe(topic, "c", 1);
     expect((await other.message()).attempts).toBe(2);
   }, 20_000);
+
+  test("a FIN sent with the SUB, before the links are up, is answered by the owner as nsqd answers it", async () => {
+    const w = start();
+    const topic = "early";
+    // worker 1's subscriber holds worker 1's message
+    const holder = await connectTo(w, 1);
+    await holder.subscribe(topic, "c", 1);
+    const pub = await connect(w.nodes[1].daemon.tcpPort);
+    await pub.publish(topic, "held");
+    const m = await holder.message();
+    // a client on worker 0 FINs it in the same packet as its SUB: its link to worker 1 is still connecting
+    const other = await connectTo(w, 0);
+    other.write(`SUB ${topic} c\nFIN ${m.id}\n`);
+    expect(await other.response()).toBe("OK");
+    expect(await other.error()).toBe(`E_FIN_FAILED FIN ${m.id} failed client does not own message`);
+    holder.fin(m.id);
+    expect(await holder.quiet(50)).toBe(true);
+  }, 20_000);
 });
