@@ -1,8 +1,7 @@
 /**
  * What a worker knows of its siblings: the private TCP and HTTP ports each one
  * listens on (null while it is down or starting). The supervisor sends the
- * whole table over IPC once every worker has started, and again whenever one
- * starts or stops; a worker serves the shared addresses only once it has it.
+ * whole table over IPC whenever a worker starts or stops.
  */
 import { workerOfNode } from "./layout.ts";
 
@@ -12,21 +11,13 @@ export interface PeerPorts {
   httpPort: number;
 }
 
-/** Worker to supervisor: this worker is listening on its private ports (not yet on the shared ones). */
-export interface PortsMessage {
-  type: "ports";
+/** Worker to supervisor: this worker is listening on its private ports. */
+export interface ListeningMessage {
+  type: "listening";
   index: number;
   tcpPort: number;
   httpPort: number;
 }
-
-/** Worker to supervisor: this worker knows its siblings and serves the shared addresses too. */
-export interface ServingMessage {
-  type: "serving";
-  index: number;
-}
-
-export type WorkerMessage = PortsMessage | ServingMessage;
 
 /** Supervisor to workers: every worker's private ports, by index. */
 export interface PeersMessage {
@@ -37,6 +28,8 @@ export interface PeersMessage {
 export class WorkerPeers {
   private ports: (PeerPorts | null)[];
   private readonly listeners = new Set<() => void>();
+  /** The supervisor's table has arrived (a worker serves the shared addresses from its start, before it knows its siblings). */
+  known = false;
 
   constructor(
     /** This worker's index. */
@@ -78,6 +71,7 @@ export class WorkerPeers {
 
   update(ports: (PeerPorts | null)[]): void {
     this.ports = Array.from({ length: this.count }, (_, i) => ports[i] ?? null);
+    this.known = true;
     for (const listener of this.listeners) listener();
   }
 

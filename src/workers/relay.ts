@@ -28,6 +28,8 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
 /** A link's estimate of messages in flight is dropped after this long without activity (sibling timeouts). */
 const QUIET_GRACE_MS = 1_000;
+/** Commands for siblings a subscriber may give before its worker knows them (see Relay.forward). */
+const EARLY_COMMANDS_MAX = 10_000;
 
 export class RelayHub implements RelayOpener {
   private readonly relays = new Set<Relay>();
@@ -84,6 +86,8 @@ class Relay implements SubscriberRelay, LinkOwner {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** The idle link probed next. */
   private turn = 0;
+  /** FIN / REQ / TOUCH for siblings given before this worker knew them, by worker index. */
+  private early: { index: number; line: Uint8Array }[] | null = null;
 
   constructor(
     private readonly hub: RelayHub,
@@ -113,7 +117,10 @@ class Relay implements SubscriberRelay, LinkOwner {
         // the sibling asks its auth server about the same secret, so it grants the same topics and channels
         authSecret: c.authSecret,
       });
+      if (this.early !== null) for (const e of this.early) if (e.index === index) fresh.command(e.line, 0, e.line.length);
     }
+    // what was meant for a sibling that is down is dropped: it requeues its messages anyway
+    if (peers.known) this.early = null;
   }
 
   // ---- SubscriberRelay ----
@@ -124,11 +131,21 @@ class Relay implements SubscriberRelay, LinkOwner {
   }
 
   forward(node: number, buf: Uint8Array, start: number, end: number): boolean {
-    const link = this.links.get(this.hub.peers.workerOf(node));
+    const peers = this.hub.peers;
+    const index = peers.workerOf(node);
+    const link = this.links.get(index);
     // a link still connecting takes it too: the sibling answers it after SUB, as nsqd would answer it
-    if (link === undefined || !link.takesCommands) return false;
-    link.command(buf, start, end);
-    return true;
+    if (link !== undefined && link.takesCommands) {
+      link.command(buf, start, end);
+      return true;
+    }
+    // a worker serves the shared address from its start, before the supervisor has told it where its
+    // siblings are: until then a sibling's command waits for the link, instead of being refused here
+    if (!peers.known && index >= 0 && index !== peers.self && (this.early?.length ?? 0) < EARLY_COMMANDS_MAX) {
+      (this.early ??= []).push({ index, line: buf.slice(start, end) });
+      return true;
+    }
+    return false;
   }
 
   close(): void {

@@ -9,7 +9,7 @@ import type { Subprocess } from "bun";
 import type { Logger } from "../common/logger.ts";
 import type { NsqdOptions } from "../core/options.ts";
 import { linkTlsOptions } from "./link-tls.ts";
-import type { PeerPorts, PeersMessage, WorkerMessage } from "./peers.ts";
+import type { ListeningMessage, PeerPorts, PeersMessage } from "./peers.ts";
 import { WORKER_ENV } from "./worker.ts";
 
 const RESTART_MIN_MS = 100;
@@ -21,8 +21,8 @@ interface WorkerSlot {
   proc: Subprocess | null;
   ports: PeerPorts | null;
   startedAt: number;
-  /** Has served the shared addresses at least once: a later death is a crash to recover from, not a start-up failure. */
-  everServed: boolean;
+  /** Has listened at least once: a later death is a crash to recover from, not a start-up failure. */
+  everListened: boolean;
   failures: number;
   timer: ReturnType<typeof setTimeout> | null;
 }
@@ -36,8 +36,6 @@ function selfCommand(): string[] {
 export class Supervisor {
   private readonly slots: WorkerSlot[];
   private stopping = false;
-  /** Every worker has reported its private ports once: from then on every change is broadcast. */
-  private allReported = false;
   private exited: (code: number) => void = () => {};
   private readonly done: Promise<number>;
 
@@ -50,7 +48,7 @@ export class Supervisor {
       proc: null,
       ports: null,
       startedAt: 0,
-      everServed: false,
+      everListened: false,
       failures: 0,
       timer: null,
     }));
@@ -94,14 +92,12 @@ export class Supervisor {
     slot.proc = Bun.spawn([...selfCommand(), ...this.argv], {
       env: { ...process.env, [WORKER_ENV]: String(index) },
       stdio: ["ignore", "inherit", "inherit"],
-      ipc: (message: WorkerMessage) => {
-        if (message?.type === "ports") {
-          slot.ports = { tcpPort: message.tcpPort, httpPort: message.httpPort };
-          this.broadcast();
-        } else if (message?.type === "serving" && slot.ports !== null) {
-          slot.everServed = true;
-          this.logger.info(`WORKERS: worker ${index} (pid ${slot.proc?.pid}) listening, own ports tcp ${slot.ports.tcpPort} http ${slot.ports.httpPort}`);
-        }
+      ipc: (message: ListeningMessage) => {
+        if (message?.type !== "listening") return;
+        slot.ports = { tcpPort: message.tcpPort, httpPort: message.httpPort };
+        slot.everListened = true;
+        this.logger.info(`WORKERS: worker ${index} (pid ${slot.proc?.pid}) listening, own ports tcp ${message.tcpPort} http ${message.httpPort}`);
+        this.broadcast();
       },
       onExit: (_proc, code, signal) => this.onExit(index, code, signal),
     });
@@ -115,7 +111,7 @@ export class Supervisor {
     if (this.stopping) return this.checkAllExited();
     this.broadcast();
     const how = signal !== null ? `signal ${signal}` : `code ${code}`;
-    if (!slot.everServed) {
+    if (!slot.everListened) {
       // it never started: the others would fail alike (a bad data path, an address in use)
       this.logger.fatal(`WORKERS: worker ${index} failed to start (${how}); stopping`);
       void this.stop().then(() => process.exit(1));
@@ -137,16 +133,8 @@ export class Supervisor {
     this.exited(clean ? 0 : 1);
   }
 
-  /**
-   * Tells every running worker where its siblings listen; at start-up only once
-   * all have reported their ports, so that no worker serves the shared addresses
-   * (where its subscribers need links to every sibling) knowing only some of them.
-   */
+  /** Tells every running worker where its siblings listen. */
   private broadcast(): void {
-    if (!this.allReported) {
-      if (this.slots.some((s) => s.ports === null)) return;
-      this.allReported = true;
-    }
     const message: PeersMessage = { type: "peers", peers: this.slots.map((s) => s.ports) };
     for (const slot of this.slots) {
       if (slot.proc === null || slot.ports === null) continue;

@@ -14,7 +14,7 @@ import { NsqdDaemon } from "../nsqd/daemon.ts";
 import { loadTlsSettings, type TlsSettings } from "../tcp/tls.ts";
 import { workerOptions } from "./layout.ts";
 import { linkTlsOptions } from "./link-tls.ts";
-import { WorkerPeers, type PeersMessage, type PortsMessage, type ServingMessage } from "./peers.ts";
+import { WorkerPeers, type ListeningMessage, type PeersMessage } from "./peers.ts";
 import { RelayHub } from "./relay.ts";
 import { SharedHttp } from "./shared-http.ts";
 
@@ -77,15 +77,6 @@ export class WorkerNode {
   /** Starts the nsqd on its private ports, then listens on the shared ones. */
   start(): void {
     this.daemon.start();
-    this.serveShared();
-  }
-
-  /**
-   * Listens on the shared addresses too. A worker process does so once it knows
-   * its siblings' ports, so that a subscriber of the shared address has its relay
-   * links from its SUB on (see startWorker).
-   */
-  serveShared(): void {
     try {
       this.daemon.tcp.listen(this.shared.tcp.hostname, this.shared.tcp.port, { reusePort: true, relays: this.relays });
       this.http.listen(this.shared.http.hostname, this.shared.http.port);
@@ -105,33 +96,22 @@ export class WorkerNode {
   }
 }
 
-/**
- * The worker process: a WorkerNode that starts on its private ports, reports them
- * to the supervisor, and serves the shared addresses once the supervisor has sent
- * it its siblings' ports.
- */
+/** The worker process: a WorkerNode that reports its ports to the supervisor and learns its siblings'. */
 export function startWorker(options: NsqdOptions, logger: Logger, index: number): { stop(): void } {
   const own = workerOptions(options, index);
   // the worker's index in every line it logs ("[nsqd/1] ")
   const worker = new WorkerNode(options, index, new Logger({ level: own.logLevel, prefix: own.logPrefix }));
-  worker.daemon.start();
-  let serving = false;
+  worker.start();
   process.on("message", (message: PeersMessage) => {
-    if (message?.type !== "peers") return;
-    worker.peers.update(message.peers);
-    if (serving) return;
-    // the first table: the shared addresses now, a failure to bind them ends this process
-    serving = true;
-    worker.serveShared();
-    process.send?.({ type: "serving", index } satisfies ServingMessage);
+    if (message?.type === "peers") worker.peers.update(message.peers);
   });
-  const ports: PortsMessage = {
-    type: "ports",
+  const listening: ListeningMessage = {
+    type: "listening",
     index,
     tcpPort: worker.daemon.tcpPort,
     httpPort: worker.httpsOnly ? worker.daemon.httpsPort : worker.daemon.httpPort,
   };
-  process.send?.(ports);
+  process.send?.(listening);
   // a supervisor killed with SIGKILL cannot stop its workers: they notice and stop themselves
   const parent = process.ppid;
   setInterval(() => {

@@ -87,7 +87,8 @@ export class TestWorkers {
   readonly httpPort: number;
   private readonly dir: string;
 
-  constructor(count: number, overrides: Record<string, unknown> = {}) {
+  /** `tellPeers` false: the workers start not knowing each other, as before the supervisor's first table; see tellPeers(). */
+  constructor(count: number, overrides: Record<string, unknown> = {}, tellPeers = true) {
     this.dir = mkdtempSync(join(tmpdir(), "bunsq-workers-"));
     [this.tcpPort, this.httpPort] = freePorts(2);
     const options = parseNsqdOptions({
@@ -104,6 +105,11 @@ export class TestWorkers {
       this.stop();
       throw err;
     }
+    if (tellPeers) this.tellPeers();
+  }
+
+  /** Tells every worker where its siblings listen, as the supervisor does. */
+  tellPeers(): void {
     const ports = this.nodes.map((n) => ({ tcpPort: n.daemon.tcpPort, httpPort: n.daemon.httpPort }));
     for (const node of this.nodes) node.peers.update(ports);
   }

@@ -156,8 +156,10 @@ describe("relay", () => {
     expect((await other.message()).attempts).toBe(2);
   }, 20_000);
 
-  test("a FIN sent with the SUB, before the links are up, is answered by the owner as nsqd answers it", async () => {
-    const w = start();
+  test("a FIN for a sibling given before the worker knows its siblings waits for the link, and the owner answers it", async () => {
+    // as between a worker's start and the supervisor's first table of ports
+    const w = new TestWorkers(2, { queueScanInterval: 10 }, false);
+    cleanups.push(() => w.stop());
     const topic = "early";
     // worker 1's subscriber holds worker 1's message
     const holder = await connectTo(w, 1);
@@ -165,10 +167,12 @@ describe("relay", () => {
     const pub = await connect(w.nodes[1].daemon.tcpPort);
     await pub.publish(topic, "held");
     const m = await holder.message();
-    // a client on worker 0 FINs it in the same packet as its SUB: its link to worker 1 is still connecting
+    // a subscriber on worker 0 FINs it while worker 0 does not know where worker 1 is
     const other = await connectTo(w, 0);
-    other.write(`SUB ${topic} c\nFIN ${m.id}\n`);
-    expect(await other.response()).toBe("OK");
+    await other.subscribe(topic, "c", 0);
+    other.fin(m.id);
+    expect(await other.quiet(100)).toBe(true); // not refused here as "not in flight"
+    w.tellPeers();
     expect(await other.error()).toBe(`E_FIN_FAILED FIN ${m.id} failed client does not own message`);
     holder.fin(m.id);
     expect(await holder.quiet(50)).toBe(true);
