@@ -17,8 +17,6 @@ import { join } from "node:path";
 import type { Logger } from "../common/logger.ts";
 import { readUint32BE, readUint64BE, writeUint32BE, writeUint64BE } from "../protocol/frames.ts";
 import { JournalWriter, keyFileNum, keyOffset, recordKey, replayJournal, type HeldRecords, type JournalState } from "./journal.ts";
-
-export type { HeldRecords } from "./journal.ts";
 import { formatPositions, readPositions, writeFileAtomic, type QueuePositions } from "./metadata-file.ts";
 
 export interface DiskQueueOptions {
@@ -86,7 +84,6 @@ interface Holdings {
   /** Records held before the reader reached them (see takeLastWritten): the reader skips them. */
   takenAhead: Set<number>;
 }
-
 
 /** A record that was held (read, not finished) when the queue last stopped. */
 export interface RecoveredRecord {

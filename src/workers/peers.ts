@@ -28,8 +28,7 @@ export interface PeersMessage {
 export class WorkerPeers {
   private ports: (PeerPorts | null)[];
   private readonly listeners = new Set<() => void>();
-  /** The supervisor's table has arrived (a worker serves the shared addresses from its start, before it knows its siblings). */
-  known = false;
+  private received = false;
 
   constructor(
     /** This worker's index. */
@@ -71,8 +70,13 @@ export class WorkerPeers {
 
   update(ports: (PeerPorts | null)[]): void {
     this.ports = Array.from({ length: this.count }, (_, i) => ports[i] ?? null);
-    this.known = true;
+    this.received = true;
     for (const listener of this.listeners) listener();
+  }
+
+  /** The supervisor's table has arrived (a worker serves the shared addresses from its start, before it knows its siblings). */
+  get known(): boolean {
+    return this.received;
   }
 
   onChange(listener: () => void): () => void {
