@@ -62,7 +62,7 @@ async function spawn(entry: string, tcpPort: number, httpPort: number, args: str
     await waitListening(httpPort, proc);
   } catch (err) {
     await p.stop();
-    throw err;
+    throw new Error(`${(err as Error).message}\n${log.slice(-2000)}`);
   }
   return p;
 }

@@ -10,13 +10,24 @@ export function freePort(): number {
   return freePorts(1)[0];
 }
 
-/** Distinct ports that were free a moment ago (all held open together while chosen). */
+/** Ports this test process has handed out: the kernel may offer a closed one again, to a later call. */
+const handedOut = new Set<number>();
+
+/**
+ * Distinct ports that were free a moment ago (all held open together while
+ * chosen), none handed out before by this process: two servers a test starts
+ * one after the other never get the same port.
+ */
 export function freePorts(count: number): number[] {
-  const listeners = Array.from({ length: count }, () =>
-    Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }),
-  );
-  const ports = listeners.map((l) => l.port);
+  const listeners = [];
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    listeners.push(l);
+    if (!handedOut.has(l.port)) ports.push(l.port);
+  }
   for (const l of listeners) l.stop(true);
+  for (const port of ports) handedOut.add(port);
   return ports;
 }
 
