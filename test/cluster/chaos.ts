@@ -17,7 +17,7 @@ import { join } from "node:path";
 import nsq from "nsqjs";
 import { Consumer, Producer } from "../../src/client/index.ts";
 import { freePorts } from "../helpers/process.ts";
-import { spawnClusterNsqd, spawnLookupd, spawnNsqadmin, type Proc } from "./procs.ts";
+import { spawnClusterNsqd, spawnLookupd, spawnNsqadmin, startAll, type Proc } from "./procs.ts";
 
 export interface ChaosSettings {
   /** How long the load runs between steps (and how long a killed nsqd stays down). */
@@ -152,7 +152,7 @@ export async function runChaos(s: ChaosSettings): Promise<ChaosFigures> {
   };
   try {
     // ---- the cluster ----
-    const lookupds = await Promise.all([spawnLookupd(LOOKUPD_ARGS), spawnLookupd(LOOKUPD_ARGS)]);
+    const lookupds = await startAll([spawnLookupd(LOOKUPD_ARGS), spawnLookupd(LOOKUPD_ARGS)]);
     cleanups.push(() => Promise.all(lookupds.map((l) => l.stop())));
     const nodes: Node[] = [0, 1, 2].map((index) => {
       const [tcpPort, httpPort] = freePorts(2);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually, http, lookupProducers } from "../helpers/lookupd.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { LookupConsumer } from "./lookup-consumer.ts";
-import { spawnClusterNsqd, spawnLookupd, type Proc } from "./procs.ts";
+import { spawnClusterNsqd, spawnLookupd, startAll, type Proc } from "./procs.ts";
 
 const LOOKUPD_ARGS = ["--tombstone-lifetime=1s", "--inactive-producer-timeout=60s"];
 
@@ -14,8 +14,8 @@ let lookupds: Proc[] = [];
 let nsqds: Proc[] = [];
 
 beforeAll(async () => {
-  lookupds = await Promise.all([spawnLookupd(LOOKUPD_ARGS), spawnLookupd(LOOKUPD_ARGS)]);
-  nsqds = await Promise.all([0, 1, 2].map(() => spawnClusterNsqd(lookupds)));
+  lookupds = await startAll([spawnLookupd(LOOKUPD_ARGS), spawnLookupd(LOOKUPD_ARGS)]);
+  nsqds = await startAll([0, 1, 2].map(() => spawnClusterNsqd(lookupds)));
 });
 
 afterAll(async () => {

@@ -67,6 +67,15 @@ async function spawn(entry: string, tcpPort: number, httpPort: number, args: str
   return p;
 }
 
+/** Starts processes together; if one fails, the ones that started are stopped before the error is thrown. */
+export async function startAll(starts: Promise<Proc>[]): Promise<Proc[]> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<Proc>).value);
+  await Promise.all(results.map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
+  throw failed.reason;
+}
+
 export function spawnLookupd(args: string[] = [], tcpPort = freePort(), httpPort = freePort()): Promise<Proc> {
   return spawn(LOOKUPD_ENTRY, tcpPort, httpPort, ["--broadcast-address=127.0.0.1", ...args]);
 }
